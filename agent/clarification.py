@@ -1,0 +1,47 @@
+"""When a turn must ask back: pure rules over intent, slots and what is already known."""
+
+from __future__ import annotations
+
+from agent.slots import Slots
+from agent.state import FocusItem
+
+ORDER_INTENTS = frozenset({"order_status", "return_request", "cancel_order"})
+
+ASK_VERIFY = (
+    "To look up an order I first need to verify it's you: please tell me the email address "
+    "on the order and the order number (or your zip code)."
+)
+ASK_VERIFY_AGAIN = (
+    "I couldn't verify those details. Please check the email address and the order number "
+    "(or zip code) and try again."
+)
+ASK_PRODUCT = "Which product do you mean? Tell me its name or describe it."
+ASK_COMPARE = "Which products would you like me to compare?"
+ASK_NEED = "What are you looking for? Describe it, and a price range if you have one."
+
+
+def missing_slot_question(
+    intent: str,
+    slots: Slots,
+    targets: list[FocusItem],
+    *,
+    verified: bool,
+    verification_failed: bool,
+) -> str | None:
+    """The one focused question to ask, or None when the turn can proceed."""
+    if intent in ORDER_INTENTS and not verified:
+        return ASK_VERIFY_AGAIN if verification_failed else ASK_VERIFY
+    has_filters = slots.max_price is not None or slots.min_price is not None or slots.color
+    if intent in {"price_stock", "product_question"} and not targets and not slots.query:
+        return ASK_PRODUCT
+    if intent == "compare" and len(targets) < 2 and not slots.query:
+        return ASK_COMPARE
+    if intent == "product_search" and not slots.query and not has_filters and not targets:
+        return ASK_NEED
+    return None
+
+
+def choose_question(options: list[FocusItem]) -> str:
+    """Ask which of several matching products the shopper means."""
+    names = [f"{i}. {o['name']}" for i, o in enumerate(options, 1)]
+    return "I found several that match. Which one do you mean?\n" + "\n".join(names)

@@ -1,0 +1,36 @@
+"""The runtime context: every dependency a node needs, injected by LangGraph per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from langchain_core.language_models import BaseChatModel
+
+from agent.prompts import Prompts
+from agent.router import IntentRouter
+from tools.protocols import Catalog, Handoffs, Inventory, Orders, Policy
+from tools.results import VerifiedCustomer
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Dependencies for one run of the graph. Nodes read it; they never build clients."""
+
+    catalog: Catalog
+    inventory: Inventory
+    orders: Orders
+    policy: Policy
+    handoffs: Handoffs
+    router: IntentRouter
+    model: BaseChatModel
+    prompts: Prompts
+    clock: Callable[[], datetime]
+    store_name: str = "our store"
+    authenticated: VerifiedCustomer | None = None
+    """A customer the host system authenticated (trusted); None for anonymous shoppers."""
+    search_k: int = 5
+    history_turns: int = 8
+    compose_attempts: int = 1
+    """Model answers tried before the template (1 on the tiny local model)."""

@@ -1,0 +1,30 @@
+"""Wiring only: understand -> clarify | act -> compose."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.context import AgentContext
+from agent.nodes.act import act
+from agent.nodes.clarify import clarify
+from agent.nodes.compose import compose
+from agent.nodes.understand import understand
+from agent.routing import after_act, after_understand
+from agent.state import AgentState
+
+
+def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+    """The ShopAgent state machine, compiled with ``checkpointer`` (None: no memory)."""
+    graph = StateGraph(AgentState, context_schema=AgentContext)
+    graph.add_node("understand", understand)
+    graph.add_node("clarify", clarify)
+    graph.add_node("act", act)
+    graph.add_node("compose", compose)
+    graph.add_edge(START, "understand")
+    graph.add_conditional_edges("understand", after_understand, ["clarify", "act", "compose"])
+    graph.add_conditional_edges("act", after_act, ["clarify", "compose"])
+    graph.add_edge("clarify", END)
+    graph.add_edge("compose", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,253 @@
+"""act: run the tools the turn's intents need, deterministically, and record every call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from agent.clarification import choose_question
+from agent.context import AgentContext
+from agent.errors import ShopAgentError
+from agent.slots import Slots
+from agent.state import AgentState, FocusItem, ToolCall, last_user_text
+from tools import functions as fn
+from tools.results import ProductHit, SearchFilters, VerifiedCustomer
+
+
+class Turn:
+    """The tool calls of one turn, recorded as ``{name, args, ok, result}``."""
+
+    def __init__(self, ctx: AgentContext, state: AgentState, thread_id: str) -> None:
+        self.ctx, self.state, self.thread_id = ctx, state, thread_id
+        self.slots = Slots(**state.get("slots", {}))
+        self.calls: list[ToolCall] = []
+        self.focus: list[FocusItem] | None = None
+        self.clarify: str | None = None
+
+    async def call(self, name: str, args: dict[str, Any], run: Callable[[], Any]) -> Any:
+        """Run one tool; a ShopAgentError becomes a failed call, never an exception."""
+        try:
+            result = run()
+            if isinstance(result, Awaitable):
+                result = await result
+        except ShopAgentError as exc:
+            self.calls.append({"name": name, "args": args, "ok": False, "result": _error(exc)})
+            return None
+        dumped = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        self.calls.append({"name": name, "args": args, "ok": result is not None, "result": dumped})
+        return result
+
+    @property
+    def customer(self) -> VerifiedCustomer | None:
+        data = self.state.get("customer")
+        return VerifiedCustomer(**data) if data else None
+
+
+def _error(exc: ShopAgentError) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc).split("\n")[0]}
+
+
+def _focus(hit: ProductHit) -> FocusItem:
+    return {
+        "product_id": hit.product_id,
+        "name": hit.name,
+        "sku": hit.sku,
+        "price": str(hit.price),
+        "category": hit.category,
+    }
+
+
+def _filters(slots: Slots) -> SearchFilters:
+    attributes = {"color": slots.color} if slots.color else {}
+    return SearchFilters(
+        min_price=slots.min_price, max_price=slots.max_price, attributes=attributes
+    )
+
+
+def _is_ambiguous(query: str, hits: list[ProductHit]) -> bool:
+    """Several products match every word of a short query, and none stands out."""
+    words = set(re.findall(r"[a-z0-9]+", query.casefold()))
+    if not words or len(words) > 2:
+        return False
+    full = [h for h in hits if words <= set(re.findall(r"[a-z0-9]+", h.name.casefold()))]
+    return len(full) >= 2
+
+
+async def _search(turn: Turn, *, k: int | None = None) -> list[ProductHit]:
+    slots = turn.slots
+    query = " ".join(p for p in (slots.color, slots.query) if p) or (slots.query or "")
+    filters = _filters(slots)
+    args = {"query": query, "filters": filters.model_dump(mode="json", exclude_defaults=True)}
+    result = await turn.call(
+        "search_products",
+        args,
+        lambda: fn.search_products(turn.ctx.catalog, query, filters, k or turn.ctx.search_k),
+    )
+    return result.hits if result else []
+
+
+async def _targets(turn: Turn, *, allow_choice: bool) -> list[FocusItem]:
+    """The products this turn is about: resolved references, or a fresh search."""
+    targets = list(turn.state.get("targets", []))
+    if targets or not turn.slots.query:
+        return targets
+    hits = await _search(turn, k=3)
+    if not hits:
+        return []
+    if allow_choice and _is_ambiguous(turn.slots.query, hits):
+        turn.focus = [_focus(h) for h in hits]
+        turn.clarify = choose_question(turn.focus)
+        return []
+    turn.focus = [_focus(hits[0])]
+    return turn.focus
+
+
+async def _quote(turn: Turn, targets: list[FocusItem]) -> None:
+    skus = [t["sku"] for t in targets]
+    if turn.slots.color or turn.slots.size:
+        skus = [_variant_sku(turn, t) for t in targets]
+    await turn.call(
+        "check_price_stock",
+        {"skus": skus},
+        lambda: fn.check_price_stock(turn.ctx.inventory, skus),
+    )
+
+
+def _variant_sku(turn: Turn, target: FocusItem) -> str:
+    """The SKU of the variant in the requested colour/size, else the default SKU."""
+    product = turn.ctx.catalog.get(target["product_id"])
+    wanted = {v for v in (turn.slots.color, turn.slots.size) if v}
+    for variant in product.variants if product else []:
+        values = {str(a).casefold() for a in variant.attributes.values()}
+        if wanted <= values:
+            return variant.sku
+    return target["sku"]
+
+
+async def _details(turn: Turn, targets: list[FocusItem]) -> None:
+    for target in targets:
+        pid = target["product_id"]
+        await turn.call(
+            "get_product_details",
+            {"product_id": pid},
+            lambda pid=pid: fn.get_product_details(turn.ctx.catalog, pid),
+        )
+
+
+# -- one handler per intent -------------------------------------------------------------
+async def product_search(turn: Turn) -> None:
+    hits = await _search(turn)
+    if hits:
+        turn.focus = [_focus(h) for h in hits]
+        await _quote(turn, turn.focus)
+
+
+async def price_stock(turn: Turn) -> None:
+    targets = await _targets(turn, allow_choice=True)
+    if targets:
+        await _quote(turn, targets)
+
+
+async def product_question(turn: Turn) -> None:
+    targets = await _targets(turn, allow_choice=True)
+    if targets:
+        await _details(turn, targets)
+        if turn.slots.color or turn.slots.size:
+            await _quote(turn, targets)
+
+
+async def compare(turn: Turn) -> None:
+    targets = list(turn.state.get("targets", []))
+    if len(targets) < 2 and turn.slots.query:
+        hits = await _search(turn, k=2)
+        targets = [_focus(h) for h in hits]
+        turn.focus = targets
+    if targets:
+        await _details(turn, targets)
+        await _quote(turn, targets)
+
+
+async def return_policy(turn: Turn) -> None:
+    question = _last_user_text(turn)
+    targets = list(turn.state.get("targets", []))
+    category = targets[0]["category"] if targets else _category_in(turn)
+    await turn.call(
+        "lookup_return_policy",
+        {"question": question, "category": category},
+        lambda: fn.lookup_return_policy(turn.ctx.policy, question, category),
+    )
+
+
+def _category_in(turn: Turn) -> str | None:
+    text = _last_user_text(turn).casefold()
+    for category in turn.ctx.policy.rules.categories:
+        if category.casefold() in text or category.casefold().rstrip("s") in text:
+            return category
+    return None
+
+
+def _last_user_text(turn: Turn) -> str:
+    return last_user_text(turn.state)
+
+
+async def order_status(turn: Turn) -> None:
+    number = turn.state.get("order_number")
+    await turn.call(
+        "get_order_status",
+        {"order_number": number},
+        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, number),
+    )
+
+
+async def human_handoff(turn: Turn) -> None:
+    customer = turn.customer
+    summary = _last_user_text(turn)
+    await turn.call(
+        "request_human",
+        {"reason": turn.state.get("intent", "human_handoff")},
+        lambda: turn.ctx.handoffs.create(
+            customer_id=customer.id if customer else None,
+            thread_id=turn.thread_id,
+            summary=summary,
+            reason="customer asked for a person",
+        ),
+    )
+
+
+HANDLERS: dict[str, Callable[[Turn], Awaitable[None]]] = {
+    "product_search": product_search,
+    "price_stock": price_stock,
+    "product_question": product_question,
+    "compare": compare,
+    "return_policy": return_policy,
+    "order_status": order_status,
+    "return_request": order_status,
+    "cancel_order": order_status,
+    "human_handoff": human_handoff,
+}
+
+
+async def act(
+    state: AgentState, runtime: Runtime[AgentContext], config: RunnableConfig
+) -> dict[str, Any]:
+    """Run the handlers of every intent of the turn (multi-intent turns call several)."""
+    thread_id = str(config.get("configurable", {}).get("thread_id", ""))
+    turn = Turn(runtime.context, state, thread_id)
+    for intent in state.get("intents") or [state.get("intent", "")]:
+        handler = HANDLERS.get(intent)
+        if handler:
+            await handler(turn)
+        if turn.clarify:
+            break
+        if turn.focus and intent in {"product_search", "price_stock", "compare"}:
+            turn.state = {**turn.state, "targets": turn.focus[:1]}
+    update: dict[str, Any] = {"tool_calls": turn.calls, "clarify": turn.clarify}
+    if turn.focus is not None:
+        update["focus"] = turn.focus
+    return update
+

@@ -1,0 +1,80 @@
+"""compose: the model writes the answer from tool results; the verifier decides if it ships."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from agent.context import AgentContext
+from agent.facts import Facts, attach_targets, collect
+from agent.state import AgentState, last_user_text
+from agent.templates import template_answer
+from agent.verify import verify_answer
+
+log = logging.getLogger("shopagent.compose")
+
+TEMPLATE_ONLY = frozenset({"greeting", "out_of_scope", "human_handoff"})
+
+
+def _history(state: AgentState, turns: int) -> list[AnyMessage]:
+    """The last ``turns`` exchanges before the current message (bounded prompt memory)."""
+    past = [m for m in state.get("messages", [])[:-1] if isinstance(m, HumanMessage | AIMessage)]
+    return past[-2 * turns :]
+
+
+def _messages(state: AgentState, ctx: AgentContext, facts: Facts) -> list[AnyMessage]:
+    system = ctx.prompts.system.format(store_name=ctx.store_name)
+    body = ctx.prompts.compose.format(
+        facts="\n".join(f"- {line}" for line in facts.lines()), message=last_user_text(state)
+    )
+    return [SystemMessage(system), *_history(state, ctx.history_turns), HumanMessage(body)]
+
+
+def _tokens(reply: AIMessage) -> int:
+    usage = getattr(reply, "usage_metadata", None) or {}
+    return int(usage.get("total_tokens", 0))
+
+
+async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Answer from facts only: model answer if it passes verification, else the template."""
+    ctx = runtime.context
+    intent = state.get("intent", "")
+    calls = state.get("tool_calls", [])
+    facts = collect(calls)
+    attach_targets(facts, state.get("targets", []), calls)
+    fallback = template_answer(intent, facts, store=ctx.store_name)
+    answer, source, llm_calls, tokens = fallback, "template", 0, 0
+
+    if intent not in TEMPLATE_ONLY and facts.lines():
+        messages = _messages(state, ctx, facts)
+        evidence = "\n".join([fallback, *facts.lines(limit=50)])
+        for _ in range(ctx.compose_attempts):
+            try:
+                reply = await ctx.model.ainvoke(messages)
+            except Exception as exc:  # a failing model must never fail the turn
+                log.warning("model call failed, answering from template: %s", exc)
+                source = "template (model unavailable)"
+                break
+            llm_calls += 1
+            tokens += _tokens(reply)
+            text = str(reply.content).strip()
+            problems = verify_answer(
+                text, facts, evidence=evidence, user_message=last_user_text(state)
+            )
+            if not problems:
+                answer, source = text, "model"
+                break
+            log.info("model answer rejected: %s", "; ".join(problems))
+            source = "template (verification failed)"
+
+    return {
+        "answer": answer,
+        "answer_source": source,
+        "llm_calls": llm_calls,
+        "tokens": tokens,
+        "pending_intent": None,
+        "messages": [AIMessage(answer)],
+    }

@@ -1,0 +1,78 @@
+"""understand: intent + slots for the turn, identity, and what "it" refers to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.clarification import ORDER_INTENTS, missing_slot_question
+from agent.context import AgentContext
+from agent.references import PRODUCT_INTENTS, is_follow_up, resolve_targets
+from agent.router import Understanding
+from agent.slots import Slots, extract
+from agent.state import AgentState, last_user_text
+
+CONFIDENT = 0.62
+"""Router scores at or above this override a carried-over (pending) intent."""
+
+
+def choose_intent(u: Understanding, slots: Slots, state: AgentState) -> str:
+    """The router's intent, corrected by what the thread is in the middle of."""
+    pending = state.get("pending_intent")
+    gives_identity = bool(slots.email or slots.order_number or slots.zip_code)
+    if pending and u.confidence < CONFIDENT:
+        if pending in ORDER_INTENTS and gives_identity:
+            return pending
+        if pending in PRODUCT_INTENTS and (slots.query or slots.ordinal or slots.cheaper):
+            return pending
+    if gives_identity and u.intent not in ORDER_INTENTS and not slots.query:
+        return pending if pending in ORDER_INTENTS else "order_status"
+    if is_follow_up(slots, state.get("focus", [])) and u.intent not in PRODUCT_INTENTS:
+        return "product_question" if slots.color or slots.size else "price_stock"
+    return u.intent
+
+
+async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Classify the turn, extract slots, verify identity, resolve references."""
+    ctx = runtime.context
+    text = last_user_text(state)
+    slots = extract(text)
+    u = ctx.router.classify(text)
+    intent = choose_intent(u, slots, state)
+
+    customer = state.get("customer")
+    verification_failed = False
+    if ctx.authenticated is not None:
+        customer = ctx.authenticated.model_dump()
+    elif slots.email and (slots.order_number or slots.zip_code):
+        found = ctx.orders.verify(
+            slots.email, order_number=slots.order_number, zip_code=slots.zip_code
+        )
+        customer = found.model_dump() if found else customer
+        verification_failed = found is None
+
+    targets = resolve_targets(slots, state.get("focus", []), intent)
+    question = missing_slot_question(
+        intent,
+        slots,
+        targets,
+        verified=customer is not None,
+        verification_failed=verification_failed,
+    )
+    intents = [intent, *[i for i in u.intents[1:] if i != intent]]
+    return {
+        "intent": intent,
+        "intents": intents,
+        "confidence": u.confidence,
+        "slots": slots.model_dump(mode="json"),
+        "targets": targets,
+        "customer": customer,
+        "order_number": slots.order_number or state.get("order_number"),
+        "clarify": question,
+        "tool_calls": [],
+        "answer": "",
+        "answer_source": "",
+        "llm_calls": 0,
+        "tokens": 0,
+    }

@@ -1,0 +1,99 @@
+"""The one settings object: environment (``SHOPAGENT_*``) over ``shopagent.toml`` over defaults.
+
+Read it once with :func:`get_settings`; pass values down, never re-read the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything ShopAgent can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPAGENT_",
+        toml_file="shopagent.toml",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    home: Path = Field(Path("var"), description="Directory for store data, index, checkpoints.")
+    model: str = Field("local", description="Chat model spec: local, hf:<id-or-path>, openai:<model>.")
+    store_dir: Path | None = Field(None, description="Store source files (docs/store-format.md).")
+    db_path: Path | None = Field(None, description="SQLite store database.")
+    chroma_path: Path | None = Field(None, description="Embedded Chroma directory.")
+    chroma_url: str | None = Field(None, description="Chroma server URL (server mode).")
+    collection: str = Field("products", description="Chroma collection name.")
+    checkpoint_path: Path | None = Field(None, description="SQLite checkpoint database.")
+    inventory_url: str | None = Field(
+        None, description="Price/stock API base URL; unset: the CLI serves it on loopback."
+    )
+    inventory_timeout_s: float = Field(2.0, gt=0)
+    inventory_retries: int = Field(3, ge=0, le=10)
+    model_cache_dir: Path | None = Field(None, description="Converted local model weights.")
+    max_new_tokens: int = Field(96, ge=8, le=4096)
+    temperature: float = Field(0.0, ge=0, le=2)
+    search_k: int = Field(5, ge=1, le=50)
+    history_turns: int = Field(8, ge=1, le=100, description="Turns of history kept in prompts.")
+    now: str | None = Field(None, description="Fixed ISO clock for demos and evals.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SHOPAGENT_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("SHOPAGENT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    openai_timeout_s: float = Field(30.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("SHOPAGENT_CONFIG", "shopagent.toml")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    # Derived locations: everything lives under ``home`` unless set explicitly.
+    @property
+    def store_path(self) -> Path:
+        return self.store_dir or self.home / "store"
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or self.home / "store.db"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path or self.home / "chroma"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.checkpoint_path or self.home / "checkpoints.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.home / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

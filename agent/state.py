@@ -1,0 +1,69 @@
+"""The graph's typed state. Everything here is checkpointed per thread."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+from langchain_core.messages import AnyMessage, HumanMessage
+from langgraph.graph.message import add_messages
+
+MAX_MESSAGES = 40
+"""Messages kept in a thread's state; older ones are dropped (prompts use fewer)."""
+
+
+def bounded_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[AnyMessage]:
+    """``add_messages``, then keep only the newest ``MAX_MESSAGES``."""
+    merged = add_messages(left, right)
+    return merged[-MAX_MESSAGES:]
+
+
+class ToolCall(TypedDict):
+    """One tool call of a turn, as reported by ``ask --json``."""
+
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    result: Any
+
+
+class FocusItem(TypedDict):
+    """A product the conversation is about (for "it", "the second", "the cheaper one")."""
+
+    product_id: str
+    name: str
+    sku: str
+    price: str
+    category: str
+
+
+class AgentState(TypedDict, total=False):
+    """Conversation state. Per-turn keys are reset by ``understand``."""
+
+    messages: Annotated[list[AnyMessage], bounded_messages]
+    # per turn
+    intent: str
+    intents: list[str]
+    confidence: float
+    slots: dict[str, Any]
+    targets: list[FocusItem]
+    tool_calls: list[ToolCall]
+    clarify: str | None
+    answer: str
+    answer_source: str
+    llm_calls: int
+    tokens: int
+    # carried across turns
+    focus: list[FocusItem]
+    customer: dict[str, str] | None
+    pending_intent: str | None
+    order_number: str | None
+
+
+def last_user_text(state: AgentState) -> str:
+    """The text of the newest human message."""
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            return str(message.content)
+    return ""

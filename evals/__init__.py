@@ -1,0 +1,1 @@
+"""Eval suite: scripted conversations scored end to end."""

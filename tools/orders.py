@@ -1,0 +1,65 @@
+"""Customers and orders over the store database, with ownership enforced in every query."""
+
+from __future__ import annotations
+
+import hmac
+
+from tools.results import OrderLine, OrderView, VerifiedCustomer
+from tools.store.db import StoreDB
+from tools.store.schema import Customer, Order
+
+
+def _normalise_zip(value: str) -> str:
+    return value.strip().split("-")[0]
+
+
+class StoreOrders:
+    """The ``Orders`` protocol over a :class:`StoreDB`."""
+
+    def __init__(self, db: StoreDB) -> None:
+        self.db = db
+
+    def verify(
+        self, email: str, *, order_number: str | None = None, zip_code: str | None = None
+    ) -> VerifiedCustomer | None:
+        """The customer when the email matches AND the order number or zip is theirs."""
+        customer = self.db.customer_by_email(email)
+        if customer is None or not (order_number or zip_code):
+            return None
+        owns_order = bool(order_number) and self.db.order_of(customer.id, order_number) is not None
+        zip_ok = bool(zip_code) and hmac.compare_digest(
+            _normalise_zip(customer.zip), _normalise_zip(zip_code or "")
+        )
+        return _verified(customer) if owns_order or zip_ok else None
+
+    def customer_by_email(self, email: str) -> VerifiedCustomer | None:
+        """A customer the host system authenticated; the email is trusted."""
+        customer = self.db.customer_by_email(email)
+        return _verified(customer) if customer else None
+
+    def orders_for(self, customer_id: str) -> list[OrderView]:
+        """The customer's orders, newest first."""
+        return [self._view(o) for o in self.db.orders_of(customer_id)]
+
+    def order(self, customer_id: str, order_number: str) -> OrderView | None:
+        """One of this customer's orders; anyone else's is reported as not found (None)."""
+        found = self.db.order_of(customer_id, order_number)
+        return self._view(found) if found else None
+
+    def _view(self, order: Order) -> OrderView:
+        lines = []
+        for item in order.items:
+            product = self.db.product(item.product_id)
+            lines.append(
+                OrderLine(
+                    **item.model_dump(),
+                    category=product.category if product else "",
+                    final_sale=product.final_sale if product else False,
+                )
+            )
+        data = order.model_dump(exclude={"items", "customer_id"})
+        return OrderView(**data, items=lines, total=order.total)
+
+
+def _verified(customer: Customer) -> VerifiedCustomer:
+    return VerifiedCustomer(id=customer.id, name=customer.name, email=str(customer.email))

@@ -1,0 +1,105 @@
+"""Return-policy lookup: retrieval over the store's policy documents, citing the section."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from tools.results import PolicySection
+from tools.store.schema import ReturnPolicy
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+"""Texts -> L2-normalised embeddings (one row per text)."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are can do does for from how i if in is it my of on or the to what when"
+    " with you your me we our this that be".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP}
+
+
+def _slug(text: str) -> str:
+    return "-".join(_WORD.findall(text.casefold()))
+
+
+def split_sections(document: str, markdown: str) -> list[tuple[str, str]]:
+    """(heading, text) per ``##`` section; text before the first one is the intro."""
+    sections: list[tuple[str, str]] = []
+    heading, lines = "Overview", []
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            if any(s.strip() for s in lines):
+                sections.append((heading, "\n".join(lines).strip()))
+            heading, lines = line[3:].strip(), []
+        elif not line.startswith("# "):
+            lines.append(line)
+    if any(s.strip() for s in lines):
+        sections.append((heading, "\n".join(lines).strip()))
+    return sections
+
+
+class StorePolicy:
+    """The ``Policy`` protocol over machine rules plus markdown documents."""
+
+    def __init__(
+        self, rules: ReturnPolicy, docs: dict[str, str], *, embed: EmbedFn | None = None
+    ) -> None:
+        self._rules = rules
+        self._embed = embed
+        slugs = {_slug(name): name for name in rules.categories}
+        self._sections: list[PolicySection] = []
+        for document, markdown in sorted(docs.items()):
+            category = next((c for s, c in slugs.items() if document.endswith(s)), None)
+            for heading, text in split_sections(document, markdown):
+                self._sections.append(
+                    PolicySection(document=document, heading=heading, text=text, category=category)
+                )
+        self._matrix: np.ndarray | None = None
+
+    @property
+    def rules(self) -> ReturnPolicy:
+        return self._rules
+
+    def categories(self) -> list[str]:
+        return list(self._rules.categories)
+
+    def lookup(
+        self, question: str, *, category: str | None = None, k: int = 2
+    ) -> list[PolicySection]:
+        """The best sections for ``question``; sections of ``category`` are preferred."""
+        if not self._sections:
+            return []
+        scores = self._scores(question)
+        wanted = category.casefold() if category else None
+        ranked: list[tuple[float, PolicySection]] = []
+        for score, section in zip(scores, self._sections, strict=True):
+            if section.category and wanted:
+                score += 0.25 if section.category.casefold() == wanted else -0.25
+            elif section.category and not wanted:
+                score -= 0.1
+            ranked.append((float(score), section))
+        ranked.sort(key=lambda pair: pair[0], reverse=True)
+        rule_category = category or None
+        out = []
+        for score, section in ranked[:k]:
+            cat = section.category or rule_category
+            rule = self._rules.rule_for(cat) if cat else self._rules.default
+            out.append(section.model_copy(update={"score": round(score, 4), "rule": rule}))
+        return out
+
+    def _scores(self, question: str) -> Sequence[float]:
+        if self._embed is None:
+            q = _words(question)
+            return [
+                len(q & _words(f"{s.heading} {s.text}")) / (1 + len(q)) for s in self._sections
+            ]
+        if self._matrix is None:
+            texts = [f"{s.heading}\n{s.text}" for s in self._sections]
+            self._matrix = self._embed(texts)
+        return list(self._matrix @ self._embed([question])[0])

@@ -1,0 +1,1 @@
+"""The store: its file format, its database and the seeded demo-store generator."""
