@@ -20,8 +20,15 @@ _STOP = frozenset(
 )
 
 
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)]
+    return word
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP}
+    return {_stem(w) for w in _WORD.findall(text.casefold()) if w not in _STOP}
 
 
 def _slug(text: str) -> str:
@@ -77,17 +84,18 @@ class StorePolicy:
             return []
         scores = self._scores(question)
         wanted = category.casefold() if category else None
-        ranked: list[tuple[float, PolicySection]] = []
+        ranked: list[tuple[tuple[int, float], PolicySection]] = []
         for score, section in zip(scores, self._sections, strict=True):
-            if section.category and wanted:
-                score += 0.25 if section.category.casefold() == wanted else -0.25
-            elif section.category and not wanted:
-                score -= 0.1
-            ranked.append((float(score), section))
+            own = section.category.casefold() if section.category else None
+            if wanted:  # that category's sections first, then general ones, never others
+                tier = 2 if own == wanted and score > 0 else 1 if own is None else 0
+            else:
+                tier, score = 1, score - (0.1 if own else 0.0)
+            ranked.append(((tier, float(score)), section))
         ranked.sort(key=lambda pair: pair[0], reverse=True)
         rule_category = category or None
         out = []
-        for score, section in ranked[:k]:
+        for (_, score), section in ranked[:k]:
             cat = section.category or rule_category
             rule = self._rules.rule_for(cat) if cat else self._rules.default
             out.append(section.model_copy(update={"score": round(score, 4), "rule": rule}))
@@ -97,7 +105,8 @@ class StorePolicy:
         if self._embed is None:
             q = _words(question)
             return [
-                len(q & _words(f"{s.heading} {s.text}")) / (1 + len(q)) for s in self._sections
+                (2 * len(q & _words(s.heading)) + len(q & _words(s.text))) / (1 + 3 * len(q))
+                for s in self._sections
             ]
         if self._matrix is None:
             texts = [f"{s.heading}\n{s.text}" for s in self._sections]
