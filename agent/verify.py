@@ -47,7 +47,15 @@ def verify_answer(answer: str, facts: Facts, *, evidence: str, user_message: str
     problems += _status_claims(text, facts)
     if (facts.products or facts.details) and not _names_a_product(text, facts):
         problems.append("does not name the product")
+    if facts.orders and not any(o["number"] in text for o in facts.orders):
+        problems.append("does not name the order")
+    if len(_content(text) & _content(evidence)) < 2:
+        problems.append("says too little of the facts")
     return problems
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.casefold()) if len(w) > 3}
 
 
 def _stock_claims(text: str, facts: Facts) -> list[str]:
