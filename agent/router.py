@@ -90,14 +90,22 @@ class EmbeddingRouter:
         }
 
     def classify(self, message: str) -> Understanding:
+        """The best intent; for a message of several clauses, each clause's intent in order."""
         scores = self.scores(message)
         intent = max(scores, key=scores.__getitem__)
-        found: list[Intent] = [intent]  # type: ignore[list-item]
         clauses = [c.strip() for c in _CLAUSE.split(message) if c and len(c.split()) >= 3]
-        if len(clauses) > 1:
-            for clause in clauses:
-                part = self.scores(clause)
-                best = max(part, key=part.__getitem__)
-                if best not in found and part[best] >= self._secondary:
-                    found.append(best)  # type: ignore[arg-type]
-        return Understanding(intent=intent, confidence=round(scores[intent], 4), intents=found)
+        if len(clauses) < 2:
+            return Understanding(
+                intent=intent, confidence=round(scores[intent], 4), intents=[intent]
+            )
+        found: list[tuple[str, float]] = []
+        for clause in clauses:
+            part = self.scores(clause)
+            best = max(part, key=part.__getitem__)
+            if best not in {f for f, _ in found} and (not found or part[best] >= self._secondary):
+                found.append((best, part[best]))
+        return Understanding(
+            intent=found[0][0],  # type: ignore[arg-type]
+            confidence=round(found[0][1], 4),
+            intents=[f for f, _ in found],  # type: ignore[misc]
+        )
