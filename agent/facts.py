@@ -122,9 +122,28 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
     return facts
 
 
-def attach_targets(facts: Facts, targets: list[dict[str, Any]], calls: list[ToolCall]) -> None:
-    """Name the referenced products ("it") whose SKUs were quoted but not searched this turn."""
+LISTING_INTENTS = frozenset({"product_search", "compare"})
+
+
+def focus_products(
+    facts: Facts, intent: str, targets: list[dict[str, Any]], calls: list[ToolCall]
+) -> None:
+    """Keep the products the turn is about.
+
+    Listing intents keep every search hit. Others keep only the products that were quoted
+    or described (a price question is about one product, not the runners-up of its search),
+    adding
+    referenced products ("it") that were quoted but not searched this turn.
+    """
     quoted = [s for c in calls if c["name"] == "check_price_stock" for s in c["args"]["skus"]]
+    if intent not in LISTING_INTENTS:
+        detailed = {d["product_id"] for d in facts.details}
+        kept = []
+        for product in facts.products:
+            skus = [s for s in quoted if s in {product["sku"], *product.get("skus", [])}]
+            if skus or product["product_id"] in detailed:
+                kept.append({**product, "sku": skus[0]} if skus else product)
+        facts.products = kept
     known = {p["product_id"] for p in facts.products}
     for target, sku in zip(targets, quoted, strict=False):
         if target["product_id"] not in known:

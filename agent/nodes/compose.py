@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.runtime import Runtime
 
 from agent.context import AgentContext
-from agent.facts import Facts, attach_targets, collect
+from agent.facts import Facts, collect, focus_products
 from agent.state import AgentState, last_user_text
 from agent.templates import template_answer
 from agent.verify import verify_answer
@@ -44,7 +44,7 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     intent = state.get("intent", "")
     calls = state.get("tool_calls", [])
     facts = collect(calls)
-    attach_targets(facts, state.get("targets", []), calls)
+    focus_products(facts, intent, state.get("targets", []), calls)
     fallback = template_answer(intent, facts, store=ctx.store_name)
     answer, source, llm_calls, tokens = fallback, "template", 0, 0
 
