@@ -93,10 +93,13 @@ def store_demo(
     if settings.store_path.exists() and not force:
         out.print(f"demo store already at {settings.store_path} (use --force to regenerate)")
     else:
-        data = write_demo_store(settings.store_path, seed=seed, n_products=products,
-                                today=date.today())
-        out.print(f"wrote {len(data.products)} products, {len(data.customers)} customers, "
-                  f"{len(data.orders)} orders to {settings.store_path}")
+        data = write_demo_store(
+            settings.store_path, seed=seed, n_products=products, today=date.today()
+        )
+        out.print(
+            f"wrote {len(data.products)} products, {len(data.customers)} customers, "
+            f"{len(data.orders)} orders to {settings.store_path}"
+        )
     _load(settings, settings.store_path)
 
 
@@ -135,7 +138,9 @@ def index() -> None:
     columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("index", total=len(products))
-        stats = catalog.index(products, progress=lambda done, total: bar.update(task, completed=done))
+        stats = catalog.index(
+            products, progress=lambda done, total: bar.update(task, completed=done)
+        )
     out.print(
         f"index: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
         f"{stats.deleted} deleted in {stats.seconds:.1f}s"
@@ -172,8 +177,9 @@ def ask(
         print(result.model_dump_json())
     else:
         out.print(result.answer)
-        err.print(f"[dim]intent={result.intent} thread={result.thread_id} "
-                  f"{result.latency_ms:.0f} ms[/]")
+        err.print(
+            f"[dim]intent={result.intent} thread={result.thread_id} {result.latency_ms:.0f} ms[/]"
+        )
 
 
 @app.command()
@@ -201,8 +207,10 @@ def chat(thread: Thread = None, customer: Customer = None, model: Model = None) 
                     err.print(f"[red]{exc}[/]")
                     continue
                 out.print(f"[bold green]assistant>[/] {result.answer}")
-                out.print(f"[dim]  {result.intent} · {_tool_names(result.tool_calls)} · "
-                          f"{result.latency_ms:.0f} ms[/]")
+                out.print(
+                    f"[dim]  {result.intent} · {_tool_names(result.tool_calls)} · "
+                    f"{result.latency_ms:.0f} ms[/]"
+                )
 
     asyncio.run(run())
 
@@ -234,17 +242,20 @@ def demo(model: Model = None) -> None:
                 results.append(result)
                 out.rule(f"turn {turn}")
                 out.print(f"[bold cyan]shopper:[/] {message}")
-                out.print(f"[dim]intent: {', '.join(result.intents or [result.intent])} · "
-                          f"tools: {_tool_names(result.tool_calls)} · "
-                          f"answer from: {result.answer_source} · {result.latency_ms:.0f} ms[/]")
+                out.print(
+                    f"[dim]intent: {', '.join(result.intents or [result.intent])} · "
+                    f"tools: {_tool_names(result.tool_calls)} · "
+                    f"answer from: {result.answer_source} · {result.latency_ms:.0f} ms[/]"
+                )
                 out.print(f"[bold green]assistant:[/] {result.answer}")
             return results
 
     results = asyncio.run(run())
     table = Table("turn", "intent", "tools", "source", "latency ms")
     for i, r in enumerate(results, 1):
-        table.add_row(str(i), r.intent, _tool_names(r.tool_calls), r.answer_source,
-                      f"{r.latency_ms:.0f}")
+        table.add_row(
+            str(i), r.intent, _tool_names(r.tool_calls), r.answer_source, f"{r.latency_ms:.0f}"
+        )
     out.print(table)
 
 
@@ -277,9 +288,7 @@ def setup(model: Model = None) -> None:
 
 @inventory_app.command("serve")
 @friendly
-def inventory_serve(
-    host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8081)
-) -> None:
+def inventory_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8081)) -> None:
     """Serve the price/stock API over the store database."""
     from tools.inventory_api import serve
 
@@ -292,4 +301,3 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

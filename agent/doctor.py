@@ -73,6 +73,10 @@ def _inventory(settings: Settings) -> Check:
     try:
         httpx.get(f"{settings.inventory_url.rstrip('/')}/healthz", timeout=2).raise_for_status()
     except httpx.HTTPError as exc:
-        return ("inventory API", False, f"{settings.inventory_url}: {exc} — fix: "
-                "start it with `shopagent inventory serve` or unset SHOPAGENT_INVENTORY_URL")
+        return (
+            "inventory API",
+            False,
+            f"{settings.inventory_url}: {exc} — fix: "
+            "start it with `shopagent inventory serve` or unset SHOPAGENT_INVENTORY_URL",
+        )
     return ("inventory API", True, settings.inventory_url)

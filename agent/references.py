@@ -1,4 +1,4 @@
-"""Resolving what a turn is about from the thread's focus ("it", "the second", "the cheaper one")."""
+"""Resolving what a turn refers to ("it", "the second", "the cheaper one") from the focus."""
 
 from __future__ import annotations
 
@@ -38,11 +38,15 @@ def resolve_targets(slots: Slots, focus: list[FocusItem], intent: str) -> list[F
 
 def is_follow_up(slots: Slots, focus: list[FocusItem]) -> bool:
     """A short message that only makes sense about the products already shown."""
-    return bool(focus) and not slots.query and (
-        slots.reference
-        or slots.ordinal is not None
-        or slots.cheaper
-        or slots.pricier
-        or bool(slots.color)
-        or bool(slots.size)
+    return (
+        bool(focus)
+        and not slots.query
+        and (
+            slots.reference
+            or slots.ordinal is not None
+            or slots.cheaper
+            or slots.pricier
+            or bool(slots.color)
+            or bool(slots.size)
+        )
     )

@@ -54,8 +54,13 @@ def fixed_clock(iso: str | None):
 class ShopAgent:
     """The assistant: a compiled graph plus the context its nodes run with."""
 
-    def __init__(self, context: AgentContext, checkpointer: BaseCheckpointSaver | None,
-                 model_name: str, stack: AsyncExitStack | None = None) -> None:
+    def __init__(
+        self,
+        context: AgentContext,
+        checkpointer: BaseCheckpointSaver | None,
+        model_name: str,
+        stack: AsyncExitStack | None = None,
+    ) -> None:
         self.context = context
         self.graph = build_graph(checkpointer)
         self.model_name = model_name

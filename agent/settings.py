@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(Path("var"), description="Directory for store data, index, checkpoints.")
-    model: str = Field("local", description="Chat model spec: local, hf:<id-or-path>, openai:<model>.")
+    model: str = Field(
+        "local", description="Chat model spec: local, hf:<id-or-path>, openai:<model>."
+    )
     store_dir: Path | None = Field(None, description="Store source files (docs/store-format.md).")
     db_path: Path | None = Field(None, description="SQLite store database.")
     chroma_path: Path | None = Field(None, description="Embedded Chroma directory.")

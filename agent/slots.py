@@ -63,7 +63,7 @@ def _patterns() -> dict[str, Any]:
     }
 
 
-def _is_price_context(text: str, match: re.Match[str]) -> bool:
+def _is_price_context(match: re.Match[str]) -> bool:
     """A bare number is a price only with a currency marker or a price word before it."""
     span = match.group(0)
     return "$" in span or bool(re.search(r"dollars?|bucks|usd", span, re.I))
@@ -94,10 +94,10 @@ def extract(message: str) -> Slots:
         if m := p["price_max"].search(rest):
             slots["max_price"] = Decimal(m.group(1))
             rest = rest.replace(m.group(0), " ")
-        if m := p["price_min"].search(rest):
-            if _is_price_context(rest, m) or "max_price" in slots:
-                slots["min_price"] = Decimal(m.group(1))
-                rest = rest.replace(m.group(0), " ")
+        m = p["price_min"].search(rest)
+        if m and (_is_price_context(m) or "max_price" in slots):
+            slots["min_price"] = Decimal(m.group(1))
+            rest = rest.replace(m.group(0), " ")
 
     if m := p["colors"].search(rest):
         slots["color"] = m.group(0).lower().replace("gray", "grey")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from typing_extensions import TypedDict
-
 from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
 
 MAX_MESSAGES = 40
 """Messages kept in a thread's state; older ones are dropped (prompts use fewer)."""

@@ -49,8 +49,9 @@ def _products(facts: Facts, intent: str) -> str:
     for p in shown:
         quote = facts.quotes.get(p["sku"])
         if quote:
-            lines.append(f"{_name(p)}: {money(quote['price'], quote['currency'])}, "
-                         f"{stock_phrase(quote)}")
+            lines.append(
+                f"{_name(p)}: {money(quote['price'], quote['currency'])}, {stock_phrase(quote)}"
+            )
         else:
             lines.append(_name(p))
     if len(lines) == 1 and intent != "product_search":
@@ -115,7 +116,9 @@ def _orders(facts: Facts) -> str:
         return ""
     if not facts.orders:
         return "I couldn't find that order on your account. Please check the order number."
-    greeting = f"Here's what I found, {facts.customer_name.split()[0]}:" if facts.customer_name else ""
+    greeting = (
+        f"Here's what I found, {facts.customer_name.split()[0]}:" if facts.customer_name else ""
+    )
     body = "\n".join(order_line(o) for o in facts.orders)
     return f"{greeting}\n{body}".strip()
 

@@ -49,8 +49,10 @@ def verify_answer(answer: str, facts: Facts, *, evidence: str, user_message: str
         problems.append("does not name the product")
     if facts.orders and not any(o["number"] in text for o in facts.orders):
         problems.append("does not name the order")
-    if facts.policy and not (facts.products or facts.orders) and not numbers(text) & numbers(
-        " ".join(s["text"] for s in facts.policy) + " " + evidence
+    if (
+        facts.policy
+        and not (facts.products or facts.orders)
+        and not numbers(text) & numbers(" ".join(s["text"] for s in facts.policy) + " " + evidence)
     ):
         problems.append("policy answer states no policy number")
     if len(_content(text) & _content(evidence)) < 2:

@@ -51,7 +51,9 @@ def inventory_url(home: dict[str, str]):
     port = _free_port()
     proc = subprocess.Popen(
         [*CLI, "inventory", "serve", "--port", str(port)],
-        env=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=home,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -71,7 +73,10 @@ def inventory_url(home: dict[str, str]):
 
 def ask(env: dict[str, str], message: str, *extra: str) -> dict:
     done = subprocess.run(
-        [*CLI, "ask", "--json", *extra, message], env=env, capture_output=True, text=True,
+        [*CLI, "ask", "--json", *extra, message],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr

@@ -121,7 +121,10 @@ async def test_invented_price_is_replaced_by_template(db, scripted_model) -> Non
 
 async def test_follow_up_resolves_it_from_the_previous_turn(db, scripted_model) -> None:
     model = scripted_model(["nonsense 1", "nonsense 2"])
-    router = {"tell me about the pulse headphones": "product_question", "is it in stock?": "price_stock"}
+    router = {
+        "tell me about the pulse headphones": "product_question",
+        "is it in stock?": "price_stock",
+    }
     chat = Chat(make_context(db, model, router))
     await chat.say("tell me about the pulse headphones")
     state = await chat.say("is it in stock?")
@@ -147,8 +150,10 @@ async def test_ambiguous_product_asks_then_continues_with_the_choice(db, scripte
 
 async def test_colour_follow_up_quotes_that_variant(db, scripted_model) -> None:
     model = scripted_model(["x", "y"])
-    router = {"tell me about the brewster gooseneck kettle": "product_question",
-              "is it in stock in blue?": "price_stock"}
+    router = {
+        "tell me about the brewster gooseneck kettle": "product_question",
+        "is it in stock in blue?": "price_stock",
+    }
     chat = Chat(make_context(db, model, router))
     await chat.say("tell me about the brewster gooseneck kettle")
     state = await chat.say("is it in stock in blue?")
@@ -158,8 +163,10 @@ async def test_colour_follow_up_quotes_that_variant(db, scripted_model) -> None:
 
 async def test_order_status_asks_for_verification_then_answers(db, scripted_model) -> None:
     model = scripted_model(["x"])
-    router = {"where is my order?": "order_status",
-              "ada@example.com and SA-100001": "greeting"}  # router is unsure; state knows
+    router = {
+        "where is my order?": "order_status",
+        "ada@example.com and SA-100001": "greeting",
+    }  # router is unsure; state knows
     chat = Chat(make_context(db, model, router))
     state = await chat.say("where is my order?")
     assert state["answer_source"] == "clarify" and state["tool_calls"] == []
@@ -176,8 +183,10 @@ async def test_wrong_verification_reveals_nothing(db, scripted_model) -> None:
 
 
 async def test_verified_customer_cannot_read_another_customers_order(db, scripted_model) -> None:
-    router = {"ada@example.com zip code 94110": "order_status",
-              "what about order SA-100003?": "order_status"}
+    router = {
+        "ada@example.com zip code 94110": "order_status",
+        "what about order SA-100003?": "order_status",
+    }
     chat = Chat(make_context(db, scripted_model(["x"]), router))
     await chat.say("ada@example.com zip code 94110")
     state = await chat.say("what about order SA-100003?")
@@ -188,16 +197,21 @@ async def test_verified_customer_cannot_read_another_customers_order(db, scripte
 
 async def test_authenticated_customer_from_host_needs_no_verification(db, scripted_model) -> None:
     ada = StoreOrders(db).customer_by_email("ada@example.com")
-    context = make_context(db, scripted_model(["x"]), {"where is my stuff": "order_status"},
-                           authenticated=ada)
+    context = make_context(
+        db, scripted_model(["x"]), {"where is my stuff": "order_status"}, authenticated=ada
+    )
     state = await Chat(context).say("where is my stuff")
     numbers = [o["number"] for o in state["tool_calls"][0]["result"]["orders"]]
     assert numbers == ["SA-100001", "SA-100002"]
 
 
 async def test_inventory_down_gives_honest_answer_without_prices(db, scripted_model) -> None:
-    context = make_context(db, scripted_model([]), {"how much is the thermacup mug warmer": "price_stock"},
-                           inventory=InMemoryInventory(db, fail=True))
+    context = make_context(
+        db,
+        scripted_model([]),
+        {"how much is the thermacup mug warmer": "price_stock"},
+        inventory=InMemoryInventory(db, fail=True),
+    )
     state = await Chat(context).say("how much is the thermacup mug warmer")
     assert state["tool_calls"][-1]["ok"] is False
     assert "can't confirm live price and stock" in state["answer"]
@@ -206,7 +220,9 @@ async def test_inventory_down_gives_honest_answer_without_prices(db, scripted_mo
 
 async def test_multi_intent_turn_calls_both_tools(db, scripted_model) -> None:
     message = "is the pulse headphones in stock and can I return it if I don't like it?"
-    chat = Chat(make_context(db, scripted_model(["x"]), {message: ["price_stock", "return_policy"]}))
+    chat = Chat(
+        make_context(db, scripted_model(["x"]), {message: ["price_stock", "return_policy"]})
+    )
     state = await chat.say(message)
     assert names(state) == ["search_products", "check_price_stock", "lookup_return_policy"]
     assert state["tool_calls"][-1]["args"]["category"] == "Electronics"

@@ -4,21 +4,42 @@ from agent.facts import collect, money
 from agent.templates import INVENTORY_DOWN, rule_sentence, template_answer
 from agent.verify import numbers, verify_answer
 
-HIT = {"product_id": "P1", "name": "Brewster Gooseneck Kettle", "brand": "Brewster",
-       "category": "Kitchen", "sku": "K-1", "skus": ["K-1"], "price": "49.99",
-       "currency": "USD", "score": 1.0, "reason": ""}
+HIT = {
+    "product_id": "P1",
+    "name": "Brewster Gooseneck Kettle",
+    "brand": "Brewster",
+    "category": "Kitchen",
+    "sku": "K-1",
+    "skus": ["K-1"],
+    "price": "49.99",
+    "currency": "USD",
+    "score": 1.0,
+    "reason": "",
+}
 QUOTE = {"sku": "K-1", "price": "44.99", "currency": "USD", "stock": 12, "as_of": None}
 
 
 def _calls(stock: int = 12, inventory_ok: bool = True) -> list[dict]:
-    search = {"name": "search_products", "args": {"query": "kettle"}, "ok": True,
-              "result": {"query": "kettle", "filters": {}, "hits": [HIT]}}
+    search = {
+        "name": "search_products",
+        "args": {"query": "kettle"},
+        "ok": True,
+        "result": {"query": "kettle", "filters": {}, "hits": [HIT]},
+    }
     if not inventory_ok:
-        quote = {"name": "check_price_stock", "args": {"skus": ["K-1"]}, "ok": False,
-                 "result": {"error": "InventoryUnavailable", "message": "down"}}
+        quote = {
+            "name": "check_price_stock",
+            "args": {"skus": ["K-1"]},
+            "ok": False,
+            "result": {"error": "InventoryUnavailable", "message": "down"},
+        }
     else:
-        quote = {"name": "check_price_stock", "args": {"skus": ["K-1"]}, "ok": True,
-                 "result": {"quotes": [{**QUOTE, "stock": stock}], "unknown": []}}
+        quote = {
+            "name": "check_price_stock",
+            "args": {"skus": ["K-1"]},
+            "ok": True,
+            "result": {"quotes": [{**QUOTE, "stock": stock}], "unknown": []},
+        }
     return [search, quote]
 
 
@@ -64,11 +85,24 @@ def test_template_states_exactly_the_tool_values() -> None:
 
 
 def test_order_status_claims_are_checked() -> None:
-    order = {"number": "SA-1", "status": "shipped", "items": [{"quantity": 1, "name": "Mug"}],
-             "total": "9.99", "currency": "USD", "shipped_at": "2026-11-17",
-             "tracking_number": "1Z9", "carrier": "UPS"}
-    calls = [{"name": "get_order_status", "args": {}, "ok": True,
-              "result": {"customer_name": "Ada Park", "orders": [order]}}]
+    order = {
+        "number": "SA-1",
+        "status": "shipped",
+        "items": [{"quantity": 1, "name": "Mug"}],
+        "total": "9.99",
+        "currency": "USD",
+        "shipped_at": "2026-11-17",
+        "tracking_number": "1Z9",
+        "carrier": "UPS",
+    }
+    calls = [
+        {
+            "name": "get_order_status",
+            "args": {},
+            "ok": True,
+            "result": {"customer_name": "Ada Park", "orders": [order]},
+        }
+    ]
     facts = collect(calls)
     evidence = template_answer("order_status", facts, store="S")
     assert "1Z9" in evidence and "has shipped" in evidence
@@ -77,8 +111,13 @@ def test_order_status_claims_are_checked() -> None:
 
 
 def test_rule_sentence_and_money() -> None:
-    rule = {"window_days": 30, "condition": "unopened", "final_sale": False,
-            "restocking_fee_pct": "15", "refund_method": "original_payment"}
+    rule = {
+        "window_days": 30,
+        "condition": "unopened",
+        "final_sale": False,
+        "restocking_fee_pct": "15",
+        "refund_method": "original_payment",
+    }
     assert rule_sentence(rule, "Electronics") == (
         "For Electronics, returns are accepted within 30 days of delivery, unopened, with a "
         "15% restocking fee; refunds go to the original payment."

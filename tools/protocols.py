@@ -78,9 +78,9 @@ class Policy(Protocol):
     @property
     def rules(self) -> ReturnPolicy: ...
 
-    def lookup(self, question: str, *, category: str | None = None, k: int = 2) -> list[
-        PolicySection
-    ]:
+    def lookup(
+        self, question: str, *, category: str | None = None, k: int = 2
+    ) -> list[PolicySection]:
         """The policy sections that answer a question, best first."""
         ...
 

@@ -250,4 +250,3 @@ async def act(
     if turn.focus is not None:
         update["focus"] = turn.focus
     return update
-

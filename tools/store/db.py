@@ -121,7 +121,13 @@ class StoreDB:
             conn.executemany(
                 "INSERT INTO orders VALUES (?,?,?,?,?)",
                 [
-                    (o.number, o.customer_id, o.status, o.placed_at.isoformat(), o.model_dump_json())
+                    (
+                        o.number,
+                        o.customer_id,
+                        o.status,
+                        o.placed_at.isoformat(),
+                        o.model_dump_json(),
+                    )
                     for o in data.orders
                 ],
             )
