@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.errors import ConfigError, ShopAgentError
+from agent.errors import ShopAgentError
 from agent.settings import Settings, get_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -164,8 +164,9 @@ def ask(
     model: Model = None,
 ) -> None:
     """Ask one question (use --thread to continue a conversation)."""
-    if not message.strip():
-        raise ConfigError("the message is empty", hint="type a question for the assistant")
+    from agent.service import validate_message
+
+    validate_message(message)
     _quiet_logs()
 
     async def run():

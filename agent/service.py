@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from agent.context import AgentContext
 from agent.errors import ConfigError
 from agent.graph import build_graph
 from agent.prompts import Prompts
-from agent.router import EmbeddingRouter
+from agent.router import IntentRouter
 from agent.settings import Settings
 from agent.state import ToolCall
+from tools.protocols import Catalog, Inventory
+from tools.store.db import StoreDB
+
+MAX_MESSAGE_CHARS = 4000
 
 
 class TurnResult(BaseModel):
@@ -35,6 +40,9 @@ class TurnResult(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     answer_source: str = ""
     clarify: bool = False
+    confirmation: dict[str, Any] | None = Field(
+        None, description="A pending action the shopper must confirm (yes/no), if any."
+    )
     model: str
     latency_ms: float
     llm_calls: int = 0
@@ -42,13 +50,26 @@ class TurnResult(BaseModel):
     thread_id: str
 
 
-def fixed_clock(iso: str | None):
+def fixed_clock(iso: str | None) -> Callable[[], datetime]:
     """A clock returning ``iso`` (demos, evals) or the real UTC time."""
     if iso is None:
         return lambda: datetime.now(UTC)
     moment = datetime.fromisoformat(iso)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return lambda: moment
+
+
+def validate_message(message: str) -> str:
+    """The message stripped; ConfigError when empty or too long."""
+    text = message.strip()
+    if not text:
+        raise ConfigError("the message is empty", hint="type a question for the assistant")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ConfigError(
+            f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}",
+            hint="send a shorter message",
+        )
+    return text
 
 
 class ShopAgent:
@@ -67,48 +88,67 @@ class ShopAgent:
         self._stack = stack
 
     @classmethod
-    async def open(cls, settings: Settings, *, model: BaseChatModel | None = None) -> ShopAgent:
-        """Build every dependency from ``settings`` (starting the inventory API if needed)."""
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        model: BaseChatModel | None = None,
+        db: StoreDB | None = None,
+        inventory: Inventory | None = None,
+        catalog: Catalog | None = None,
+        router: IntentRouter | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> ShopAgent:
+        """Build every dependency from ``settings``; any passed one is used instead.
+
+        Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started
+        on loopback over the store database.
+        """
         from agent.llm import build_chat_model, capabilities
+        from agent.router import EmbeddingRouter
         from tools.catalog import open_catalog
         from tools.embeddings import get_embedder
         from tools.handoff import StoreHandoffs
         from tools.inventory import inventory_from_url
         from tools.orders import StoreOrders
         from tools.policy import StorePolicy
-        from tools.store.db import StoreDB
 
         stack = AsyncExitStack()
         try:
-            db = StoreDB.open(settings.database)
-            stack.callback(db.close)
-            url = settings.inventory_url
-            if not url:
-                from tools.inventory_api import create_app, serve_in_thread
+            if db is None:
+                db = StoreDB.open(settings.database)
+                stack.callback(db.close)
+            if inventory is None:
+                url = settings.inventory_url
+                if not url:
+                    from tools.inventory_api import create_app, serve_in_thread
 
-                server = serve_in_thread(create_app(StoreDB.open(settings.database)))
-                stack.callback(server.stop)
-                url = server.url
-            inventory = inventory_from_url(url, settings)
-            if hasattr(inventory, "aclose"):
+                    server = serve_in_thread(create_app(db))
+                    stack.callback(server.stop)
+                    url = server.url
+                inventory = inventory_from_url(url, settings)
                 stack.push_async_callback(inventory.aclose)
             embedder = get_embedder()
             chat_model = model or build_chat_model(settings.model, settings)
             caps = capabilities(chat_model)
-            settings.checkpoints.parent.mkdir(parents=True, exist_ok=True)
-            saver = await stack.enter_async_context(
-                AsyncSqliteSaver.from_conn_string(str(settings.checkpoints))
-            )
+            if checkpointer is None:
+                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+                settings.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+                checkpointer = await stack.enter_async_context(
+                    AsyncSqliteSaver.from_conn_string(str(settings.checkpoints))
+                )
             context = AgentContext(
-                catalog=open_catalog(settings),
+                catalog=catalog or open_catalog(settings),
                 inventory=inventory,
                 orders=StoreOrders(db),
                 policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
                 handoffs=StoreHandoffs(db),
-                router=EmbeddingRouter(embedder.embed),
+                router=router or EmbeddingRouter(embedder.embed),
                 model=chat_model,
                 prompts=Prompts.load(),
-                clock=fixed_clock(settings.now),
+                clock=clock or fixed_clock(settings.now),
                 store_name=db.info().name,
                 search_k=settings.search_k,
                 history_turns=settings.history_turns,
@@ -117,7 +157,7 @@ class ShopAgent:
         except BaseException:
             await stack.aclose()
             raise
-        return cls(context, saver, caps.name, stack)
+        return cls(context, checkpointer, caps.name, stack)
 
     async def aclose(self) -> None:
         if self._stack is not None:
@@ -129,37 +169,117 @@ class ShopAgent:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    # -- turns ------------------------------------------------------------------------------
+    def _context(self, customer_email: str | None) -> AgentContext:
+        if not customer_email:
+            return self.context
+        customer = self.context.orders.customer_by_email(customer_email)
+        if customer is None:
+            raise ConfigError(
+                f"no customer with email {customer_email!r}",
+                hint="pass the email of a customer in the store (see customers.jsonl)",
+            )
+        return replace(self.context, authenticated=customer)
+
+    @staticmethod
+    def _config(thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    async def _input(self, message: str, thread_id: str) -> Any:
+        """A new turn, or the answer to a pending confirmation of this thread."""
+        if await self.pending_confirmation(thread_id):
+            return Command(resume=message)
+        return {"messages": [HumanMessage(message)]}
+
     async def ask(
         self, message: str, *, thread_id: str | None = None, customer_email: str | None = None
     ) -> TurnResult:
         """Answer one shopper message in a thread (a new thread when ``thread_id`` is None)."""
-        message = message.strip()
-        if not message:
-            raise ConfigError("the message is empty", hint="type a question for the assistant")
+        message = validate_message(message)
         thread_id = thread_id or uuid.uuid4().hex[:12]
-        context = self.context
-        if customer_email:
-            customer = context.orders.customer_by_email(customer_email)
-            if customer is None:
-                raise ConfigError(
-                    f"no customer with email {customer_email!r}",
-                    hint="pass the email of a customer in the store (see customers.jsonl)",
-                )
-            context = replace(context, authenticated=customer)
+        context = self._context(customer_email)
         started = time.perf_counter()
-        state = await self.graph.ainvoke(
-            {"messages": [HumanMessage(message)]},
-            {"configurable": {"thread_id": thread_id}},
-            context=context,
+        payload = await self._input(message, thread_id)
+        await self.graph.ainvoke(payload, self._config(thread_id), context=context)
+        return await self._result(thread_id, started)
+
+    async def confirm(
+        self, thread_id: str, approve: bool, *, customer_email: str | None = None
+    ) -> TurnResult:
+        """Answer the thread's pending confirmation explicitly (yes/no buttons)."""
+        if not await self.pending_confirmation(thread_id):
+            raise ConfigError(
+                f"thread {thread_id!r} has nothing waiting for confirmation",
+                hint="only confirm after a turn returned a `confirmation`",
+            )
+        started = time.perf_counter()
+        await self.graph.ainvoke(
+            Command(resume="yes" if approve else "no"),
+            self._config(thread_id),
+            context=self._context(customer_email),
         )
+        return await self._result(thread_id, started)
+
+    async def stream(
+        self, message: str, *, thread_id: str, customer_email: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Run a turn, yielding events: ``token`` (answer text as the model writes it),
+        ``node`` (a step finished), then one ``final`` event with the TurnResult."""
+        message = validate_message(message)
+        context = self._context(customer_email)
+        started = time.perf_counter()
+        payload = await self._input(message, thread_id)
+        async for mode, chunk in self.graph.astream(
+            payload, self._config(thread_id), context=context, stream_mode=["messages", "updates"]
+        ):
+            if mode == "messages":
+                piece, meta = chunk
+                from_compose = meta.get("langgraph_node") == "compose"
+                if isinstance(piece, AIMessageChunk) and from_compose and piece.content:
+                    yield {"type": "token", "text": str(piece.content)}
+            elif mode == "updates":
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        continue
+                    calls = (update or {}).get("tool_calls") if node == "act" else None
+                    yield {"type": "node", "node": node, "tool_calls": calls or []}
+        result = await self._result(thread_id, started)
+        yield {"type": "final", "result": result.model_dump(mode="json")}
+
+    async def pending_confirmation(self, thread_id: str) -> dict[str, Any] | None:
+        """The confirmation this thread is waiting for, or None."""
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        for task in snapshot.tasks:
+            for intr in task.interrupts:
+                return dict(intr.value) if isinstance(intr.value, dict) else {"text": intr.value}
+        return None
+
+    async def history(self, thread_id: str) -> list[dict[str, str]]:
+        """The thread's messages as ``{role, content}`` (bounded by the state's memory)."""
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        out = []
+        for m in snapshot.values.get("messages", []):
+            role = "user" if isinstance(m, HumanMessage) else "assistant"
+            if isinstance(m, HumanMessage | AIMessage):
+                out.append({"role": role, "content": str(m.content)})
+        return out
+
+    async def _result(self, thread_id: str, started: float) -> TurnResult:
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        state = snapshot.values
+        confirmation = await self.pending_confirmation(thread_id)
+        answer = state.get("answer", "")
+        if confirmation:
+            answer = confirmation.get("question", answer)
         return TurnResult(
-            answer=state.get("answer", ""),
+            answer=answer,
             intent=state.get("intent", ""),
             intents=state.get("intents", []),
             slots={k: v for k, v in state.get("slots", {}).items() if v not in (None, False, "")},
             tool_calls=state.get("tool_calls", []),
-            answer_source=state.get("answer_source", ""),
+            answer_source="confirm" if confirmation else state.get("answer_source", ""),
             clarify=state.get("answer_source") == "clarify",
+            confirmation=confirmation,
             model=self.model_name,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             llm_calls=state.get("llm_calls", 0),

@@ -71,6 +71,13 @@ class StoreDB:
         db.load(data)
         return db
 
+    def clone_to(self, path: Path | str) -> StoreDB:
+        """A full copy of this database at ``path`` (``":memory:"`` for an in-memory copy)."""
+        copy = StoreDB(path)
+        with self._lock, copy._lock:
+            self._conn.backup(copy._conn)
+        return copy
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
