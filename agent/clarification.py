@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.slots import Slots
 from agent.state import FocusItem
 
@@ -45,3 +47,12 @@ def choose_question(options: list[FocusItem]) -> str:
     """Ask which of several matching products the shopper means."""
     names = [f"{i}. {o['name']}" for i, o in enumerate(options, 1)]
     return "I found several that match. Which one do you mean?\n" + "\n".join(names)
+
+
+def choose_order_question(orders: list[Any], what: str) -> str:
+    """Ask which of the customer's orders a return or cancellation is about."""
+    lines = []
+    for i, order in enumerate(orders, 1):
+        items = ", ".join(item.name for item in order.items[:2])
+        lines.append(f"{i}. {order.number} ({items})")
+    return f"Which order would you like to {what}?\n" + "\n".join(lines)

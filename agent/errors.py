@@ -80,3 +80,9 @@ class UpstreamError(ShopAgentError):
     """An HTTP service we depend on failed after bounded retries."""
 
     hint = "check that the service is running and reachable; retry later"
+
+
+class ActionNotAllowed(ShopAgentError):
+    """A write (return, cancellation) is not allowed by the store's rules."""
+
+    hint = "check the order's status and the return policy"

@@ -26,6 +26,10 @@ class Facts:
     orders: list[dict[str, Any]] = field(default_factory=list)
     customer_name: str | None = None
     handoff: dict[str, Any] | None = None
+    return_checks: list[dict[str, Any]] = field(default_factory=list)
+    cancel_check: dict[str, Any] | None = None
+    return_created: dict[str, Any] | None = None
+    cancel_result: dict[str, Any] | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)
     searched: bool = False
     order_looked_up: bool = False
@@ -119,6 +123,14 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
             facts.orders.extend(result["orders"])
         elif name == "request_human":
             facts.handoff = result
+        elif name == "check_return_eligibility":
+            facts.return_checks.extend(result["items"])
+        elif name == "check_cancel_eligibility":
+            facts.cancel_check = result
+        elif name == "start_return":
+            facts.return_created = result
+        elif name == "cancel_order":
+            facts.cancel_result = result
     return facts
 
 

@@ -1,4 +1,4 @@
-"""Wiring only: understand -> clarify | act -> compose."""
+"""Wiring only: understand -> clarify | act -> (clarify | confirm) -> compose."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from agent.context import AgentContext
 from agent.nodes.act import act
 from agent.nodes.clarify import clarify
 from agent.nodes.compose import compose
+from agent.nodes.confirm import confirm
 from agent.nodes.understand import understand
 from agent.routing import after_act, after_understand
 from agent.state import AgentState
@@ -21,10 +22,12 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     graph.add_node("understand", understand)
     graph.add_node("clarify", clarify)
     graph.add_node("act", act)
+    graph.add_node("confirm", confirm)
     graph.add_node("compose", compose)
     graph.add_edge(START, "understand")
     graph.add_conditional_edges("understand", after_understand, ["clarify", "act", "compose"])
-    graph.add_conditional_edges("act", after_act, ["clarify", "compose"])
+    graph.add_conditional_edges("act", after_act, ["clarify", "confirm", "compose"])
+    graph.add_edge("confirm", "compose")
     graph.add_edge("clarify", END)
     graph.add_edge("compose", END)
     return graph.compile(checkpointer=checkpointer)

@@ -18,6 +18,8 @@ def after_understand(state: AgentState) -> Literal["clarify", "act", "compose"]:
     return "act"
 
 
-def after_act(state: AgentState) -> Literal["clarify", "compose"]:
-    """Tool results can still leave the request ambiguous (several matching products)."""
-    return "clarify" if state.get("clarify") else "compose"
+def after_act(state: AgentState) -> Literal["clarify", "confirm", "compose"]:
+    """Ask back when results are ambiguous; confirm before any write."""
+    if state.get("clarify"):
+        return "clarify"
+    return "confirm" if state.get("proposal") else "compose"

@@ -27,6 +27,7 @@ class Slots(BaseModel):
     cheaper: bool = False
     pricier: bool = False
     in_stock_only: bool = False
+    condition: str | None = Field(None, description="unopened | unused | used, if said.")
     yes: bool = False
     no: bool = False
     query: str = Field("", description="The product words left after removing the rest.")
@@ -37,9 +38,12 @@ def _patterns() -> dict[str, Any]:
     text = resources.files("agent").joinpath("data/slots.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
 
-    def phrases(key: str) -> re.Pattern[str]:
-        items = sorted((str(p) for p in raw[key]), key=len, reverse=True)
+    def phrases_of(values: list[str]) -> re.Pattern[str]:
+        items = sorted((str(p) for p in values), key=len, reverse=True)
         return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in items) + r")\b", re.I)
+
+    def phrases(key: str) -> re.Pattern[str]:
+        return phrases_of(raw[key])
 
     money = raw["money"]
     return {
@@ -55,6 +59,7 @@ def _patterns() -> dict[str, Any]:
         "ordinals": {str(k): int(v) for k, v in raw["ordinals"].items()},
         "ordinal_re": phrases("ordinals"),
         "cheaper": phrases("cheaper"),
+        "condition": [(name, phrases_of(items)) for name, items in raw["condition"].items()],
         "pricier": phrases("pricier"),
         "in_stock": phrases("in_stock"),
         "yes": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["yes"]) + r")\b", re.I),
@@ -109,6 +114,9 @@ def extract(message: str) -> Slots:
     slots["cheaper"] = bool(p["cheaper"].search(rest))
     slots["pricier"] = bool(p["pricier"].search(rest))
     slots["in_stock_only"] = bool(p["in_stock"].search(rest))
+    slots["condition"] = next((n for n, rx in p["condition"] if rx.search(rest)), None)
+    for _, rx in p["condition"]:
+        rest = rx.sub(" ", rest)
     slots["yes"] = bool(p["yes"].search(text))
     slots["no"] = bool(p["no"].search(text)) and not slots["yes"]
     rest = p["sizes"].sub(" ", p["colors"].sub(" ", rest))

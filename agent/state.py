@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph.message import add_messages
@@ -35,6 +35,8 @@ class FocusItem(TypedDict):
     sku: str
     price: str
     category: str
+    order_number: NotRequired[str]
+    """Set when the item was offered as a line of one of the customer's orders."""
 
 
 class AgentState(TypedDict, total=False):
@@ -49,6 +51,10 @@ class AgentState(TypedDict, total=False):
     targets: list[FocusItem]
     tool_calls: list[ToolCall]
     clarify: str | None
+    proposal: dict[str, Any] | None
+    """A write (return, cancellation) waiting for the shopper's yes/no."""
+    decision: str | None
+    """The shopper's answer to the proposal: yes, no or unclear."""
     answer: str
     answer_source: str
     llm_calls: int

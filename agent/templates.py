@@ -3,6 +3,9 @@ and the whole answer for turns that need no model (greetings, refusals, handoffs
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from agent.facts import Facts, money, order_line, stock_phrase
 
 GREETING = (
@@ -16,8 +19,19 @@ OUT_OF_SCOPE = (
 INVENTORY_DOWN = "I can't confirm live price and stock right now; please try again in a moment."
 
 
-def template_answer(intent: str, facts: Facts, *, store: str) -> str:
+def template_answer(
+    intent: str,
+    facts: Facts,
+    *,
+    store: str,
+    decision: str | None = None,
+    proposal: dict | None = None,
+) -> str:
     """The answer for ``intent`` from ``facts``; never states anything not in them."""
+    if proposal and decision:
+        return _after_confirmation(facts, decision, proposal)
+    if intent in {"return_request", "cancel_order"} and (facts.return_checks or facts.cancel_check):
+        return _not_possible(facts)
     if intent == "greeting":
         return GREETING.format(store=store)
     if intent == "out_of_scope":
@@ -121,6 +135,70 @@ def _orders(facts: Facts) -> str:
     )
     body = "\n".join(order_line(o) for o in facts.orders)
     return f"{greeting}\n{body}".strip()
+
+
+METHODS = {"original_payment": "your original payment method", "store_credit": "store credit"}
+
+
+def return_question(verdict: Any) -> str:
+    """State exactly what will happen and ask for a yes/no."""
+    fee = Decimal(str(verdict.restocking_fee))
+    fee_text = f" after a {money(fee)} restocking fee" if fee else ""
+    return (
+        f"I can start a return for {verdict.quantity} x {verdict.name} from order "
+        f"{verdict.order_number}. You'd get {money(verdict.refund_amount)}{fee_text}, "
+        f"refunded to {METHODS[verdict.refund_method]} once we receive the item "
+        f"({verdict.condition_required}). Shall I go ahead? (yes/no)"
+    )
+
+
+def cancel_question(check: Any) -> str:
+    return (
+        f"I can cancel order {check.order_number} now; {money(check.refund_amount)} would be "
+        "refunded to your original payment method. Shall I cancel it? (yes/no)"
+    )
+
+
+def _after_confirmation(facts: Facts, decision: str, proposal: dict) -> str:
+    action = "return" if proposal["action"] == "start_return" else "cancellation"
+    if decision == "no":
+        return f"Okay, I haven't started the {action}. Is there anything else I can do?"
+    if decision == "unclear":
+        return (
+            f"I didn't get a clear yes, so I haven't started the {action}. "
+            "If you'd like to go ahead, just ask again."
+        )
+    if facts.return_created:
+        r = facts.return_created
+        opened = "is open" if r["created"] else "was already open"
+        return (
+            f"Done: return {r['return_id']} {opened} for {r['quantity']} x {r['name']} "
+            f"(order {r['order_number']}). We'll refund {money(r['refund_amount'])} to "
+            f"{METHODS[r['refund_method']]} once the item arrives back with us."
+        )
+    if facts.cancel_result:
+        c = facts.cancel_result
+        return (
+            f"Done: order {c['order_number']} is cancelled. {money(c['refund_amount'])} will be "
+            "refunded to your original payment method."
+        )
+    reason = facts.failures[0]["message"] if facts.failures else "something went wrong"
+    return f"I couldn't complete the {action}: {reason}."
+
+
+def _not_possible(facts: Facts) -> str:
+    if facts.cancel_check:
+        c = facts.cancel_check
+        return f"Order {c['order_number']} can't be cancelled: {c['reason']}."
+    lines = []
+    for item in facts.return_checks:
+        if not item["eligible"]:
+            lines.append(
+                f"{item['name']} (order {item['order_number']}) can't be returned: "
+                + "; ".join(item["reasons"])
+                + "."
+            )
+    return "\n".join(lines) or "I couldn't find an item to return in that order."
 
 
 def _failure(facts: Facts) -> str:

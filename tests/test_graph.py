@@ -12,6 +12,7 @@ import pytest
 from factories import tiny_store
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from agent.context import AgentContext
 from agent.graph import build_graph
@@ -68,11 +69,14 @@ class Chat:
         self.graph = build_graph(InMemorySaver())
 
     async def say(self, text: str, thread: str = "t1") -> dict:
-        return await self.graph.ainvoke(
-            {"messages": [HumanMessage(text)]},
-            {"configurable": {"thread_id": thread}},
-            context=self.context,
-        )
+        config = {"configurable": {"thread_id": thread}}
+        waiting = (await self.graph.aget_state(config)).interrupts
+        payload = Command(resume=text) if waiting else {"messages": [HumanMessage(text)]}
+        await self.graph.ainvoke(payload, config, context=self.context)
+        snapshot = await self.graph.aget_state(config)
+        state = dict(snapshot.values)
+        state["interrupts"] = [i.value for i in snapshot.interrupts]
+        return state
 
 
 def names(state: dict) -> list[str]:
@@ -89,6 +93,8 @@ def test_topology() -> None:
         ("understand", "compose"),
         ("act", "clarify"),
         ("act", "compose"),
+        ("act", "confirm"),
+        ("confirm", "compose"),
         ("clarify", "__end__"),
         ("compose", "__end__"),
     } == edges
@@ -257,3 +263,106 @@ async def test_memory_is_bounded(db, scripted_model) -> None:
     for _ in range(MAX_MESSAGES):
         state = await chat.say("hi")
     assert len(state["messages"]) == MAX_MESSAGES
+
+
+# -- returns and cancellations: confirmation through an interrupt ------------------------
+def _returns(db: StoreDB) -> list[dict]:
+    return [dict(r) for r in db.rows("SELECT * FROM returns")]
+
+
+IN_WINDOW = datetime(2026, 10, 20, tzinfo=UTC)  # SA-100002 was delivered on 2026-10-06
+
+
+def _as(db: StoreDB, email: str, model, router: dict) -> Chat:
+    customer = StoreOrders(db).customer_by_email(email)
+    return Chat(make_context(db, model, router, authenticated=customer, clock=lambda: IN_WINDOW))
+
+
+RETURN_MSG = "I want to return order SA-100002, still sealed"
+
+
+async def test_return_confirmed_with_yes_is_written_once(db, scripted_model) -> None:
+    router = {RETURN_MSG: "return_request"}
+    chat = _as(db, "ada@example.com", scripted_model([]), router)
+    state = await chat.say(RETURN_MSG)
+    (proposal,) = state["interrupts"]
+    assert proposal["action"] == "start_return" and proposal["order_number"] == "SA-100002"
+    # Electronics: 15% restocking fee on 129.00 -> 19.35; refund 109.65
+    assert "$109.65" in proposal["question"] and "$19.35" in proposal["question"]
+    assert _returns(db) == []
+    state = await chat.say("yes please")
+    assert [c["name"] for c in state["tool_calls"]][-1] == "start_return"
+    assert "R-SA-100002-H-400" in state["answer"] and "$109.65" in state["answer"]
+    rows = _returns(db)
+    assert len(rows) == 1 and rows[0]["refund_amount"] == "109.65"
+    # asking again: the item already has an open return; nothing new is written
+    state = await chat.say(RETURN_MSG)
+    assert state["interrupts"] == [] and "already open" in state["answer"]
+    assert len(_returns(db)) == 1
+
+
+async def test_replayed_yes_never_writes_twice(db, scripted_model) -> None:
+    from tools.functions import start_return
+    from tools.policy import StorePolicy
+
+    ada = StoreOrders(db).customer_by_email("ada@example.com")
+    policy = StorePolicy(tiny_store().policy, {})
+    when = datetime(2026, 10, 20, tzinfo=UTC)
+    first = start_return(StoreOrders(db), policy, ada, "SA-100002", "H-400", now=when)
+    again = start_return(StoreOrders(db), policy, ada, "SA-100002", "H-400", now=when)
+    assert first.created and not again.created and first.return_id == again.return_id
+    assert len(_returns(db)) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "word"),
+    [("no", "haven't started"), ("what's the weather?", "didn't get a clear yes")],
+)
+async def test_no_or_unrelated_reply_writes_nothing(db, scripted_model, reply, word) -> None:
+    chat = _as(db, "ada@example.com", scripted_model([]), {RETURN_MSG: "return_request"})
+    await chat.say(RETURN_MSG)
+    state = await chat.say(reply)
+    assert word in state["answer"] and _returns(db) == []
+    assert state["interrupts"] == []
+
+
+async def test_return_outside_window_is_refused_without_asking(db, scripted_model) -> None:
+    late = dict(clock=lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    ada = StoreOrders(db).customer_by_email("ada@example.com")
+    context = make_context(
+        db, scripted_model([]), {RETURN_MSG: "return_request"}, authenticated=ada, **late
+    )
+    state = await Chat(context).say(RETURN_MSG)
+    assert state["interrupts"] == [] and "window ended on 2026-11-05" in state["answer"]
+    assert _returns(db) == []
+
+
+async def test_cannot_return_another_customers_order(db, scripted_model) -> None:
+    chat = _as(db, "ben@example.com", scripted_model([]), {RETURN_MSG: "return_request"})
+    state = await chat.say(RETURN_MSG)
+    assert state["interrupts"] == [] and _returns(db) == []
+    assert "Pulse" not in state["answer"] and "129" not in state["answer"]
+
+
+async def test_return_it_with_one_delivered_order_needs_no_number(db, scripted_model) -> None:
+    chat = _as(db, "ada@example.com", scripted_model([]), {"return it": "return_request"})
+    state = await chat.say("return it")
+    assert state["interrupts"][0]["order_number"] == "SA-100002"
+
+
+async def test_cancel_pending_order_after_yes(db, scripted_model) -> None:
+    router = {"cancel my order": "cancel_order"}
+    chat = _as(db, "ben@example.com", scripted_model([]), router)
+    state = await chat.say("cancel my order")
+    assert state["interrupts"][0]["order_number"] == "SA-100003"
+    state = await chat.say("yes")
+    assert "is cancelled" in state["answer"] and "$49.98" in state["answer"]
+    assert StoreOrders(db).order("C2", "SA-100003").status == "cancelled"
+
+
+async def test_processing_order_cannot_be_cancelled(db, scripted_model) -> None:
+    router = {"cancel order SA-100006": "cancel_order"}
+    chat = _as(db, "cy@example.com", scripted_model([]), router)
+    state = await chat.say("cancel order SA-100006")
+    assert state["interrupts"] == [] and "being prepared" in state["answer"]
+    assert StoreOrders(db).order("C3", "SA-100006").status == "processing"

@@ -6,13 +6,22 @@ Security rules live here and below (order ownership), never in prompts.
 
 from __future__ import annotations
 
-from agent.errors import NotVerified
+from datetime import date, datetime
+
+from agent.errors import ActionNotAllowed, NotVerified
+from tools.eligibility import cancel_eligibility, return_eligibility
 from tools.protocols import Catalog, Inventory, Orders, Policy
 from tools.results import (
+    CancelEligibility,
+    CancelResult,
+    ItemCondition,
     OrderStatusResult,
+    OrderView,
     PolicyResult,
     PriceStockResult,
     ProductDetails,
+    ReturnCheckResult,
+    ReturnCreated,
     SearchFilters,
     SearchResult,
     VerifiedCustomer,
@@ -84,12 +93,16 @@ def lookup_return_policy(
 
 
 def get_order_status(
-    orders: Orders, customer: VerifiedCustomer | None, order_number: str | None = None
+    orders: Orders,
+    customer: VerifiedCustomer | None,
+    order_number: str | None = None,
+    statuses: list[str] | None = None,
 ) -> OrderStatusResult:
     """Get the status of the verified customer's order, or their recent orders.
 
     Args:
         order_number: the order to look up (e.g. "SA-100234"); omit for the recent orders.
+        statuses: with no order number, only orders in these statuses (e.g. ["delivered"]).
 
     Only orders of the verified customer are visible: any other order is "not found".
     Raises NotVerified when no customer is verified.
@@ -100,5 +113,100 @@ def get_order_status(
         found = orders.order(customer.id, order_number)
         found_orders = [found] if found else []
     else:
-        found_orders = orders.orders_for(customer.id)[:3]
+        found_orders = [
+            o for o in orders.orders_for(customer.id) if not statuses or o.status in statuses
+        ][:5]
     return OrderStatusResult(customer_name=customer.name, orders=found_orders)
+
+
+def _own_order(orders: Orders, customer: VerifiedCustomer | None, order_number: str) -> OrderView:
+    if customer is None:
+        raise NotVerified("returns and cancellations need a verified customer")
+    order = orders.order(customer.id, order_number)
+    if order is None:
+        raise ActionNotAllowed(f"order {order_number} was not found on your account")
+    return order
+
+
+def check_return_eligibility(
+    orders: Orders,
+    policy: Policy,
+    customer: VerifiedCustomer | None,
+    order_number: str,
+    *,
+    today: date,
+    sku: str | None = None,
+    condition: ItemCondition | None = None,
+) -> ReturnCheckResult:
+    """Check whether items of the verified customer's order can be returned, and the refund.
+
+    Args:
+        order_number: the order (e.g. "SA-100234").
+        sku: one item of the order; omit to check every item.
+        condition: what the shopper says about the item: "unopened", "unused" or "used".
+    """
+    order = _own_order(orders, customer, order_number)
+    done = orders.returned_skus(customer.id, order.number) if customer else set()
+    verdicts = []
+    for line in order.items:
+        if sku and line.sku != sku:
+            continue
+        rule = policy.rules.rule_for(line.category) if line.category else policy.rules.default
+        verdict = return_eligibility(order, line, rule, today=today, condition=condition)
+        if line.sku in done:
+            verdict = verdict.model_copy(
+                update={"eligible": False, "reasons": ["a return for this item is already open"]}
+            )
+        verdicts.append(verdict)
+    return ReturnCheckResult(order_number=order.number, items=verdicts)
+
+
+def start_return(
+    orders: Orders,
+    policy: Policy,
+    customer: VerifiedCustomer | None,
+    order_number: str,
+    sku: str,
+    *,
+    now: datetime,
+    condition: ItemCondition | None = None,
+) -> ReturnCreated:
+    """Open a return for one item of the verified customer's order (after they confirmed).
+
+    Eligibility is checked again here, whatever the caller says; a repeated call for the
+    same item returns the existing return instead of creating a second one.
+    """
+    order = _own_order(orders, customer, order_number)
+    line = next((i for i in order.items if i.sku == sku), None)
+    if line is None:
+        raise ActionNotAllowed(f"order {order.number} has no item {sku}")
+    rule = policy.rules.rule_for(line.category) if line.category else policy.rules.default
+    verdict = return_eligibility(order, line, rule, today=now.date(), condition=condition)
+    existing = sku in orders.returned_skus(customer.id, order.number)
+    if not verdict.eligible and not existing:
+        raise ActionNotAllowed("this item cannot be returned: " + "; ".join(verdict.reasons))
+    return orders.create_return(customer.id, verdict, now=now)
+
+
+def cancel_order(
+    orders: Orders, customer: VerifiedCustomer | None, order_number: str, *, today: date
+) -> CancelResult:
+    """Cancel the verified customer's order if it is still pending (after they confirmed)."""
+    order = _own_order(orders, customer, order_number)
+    verdict = cancel_eligibility(order)
+    if not verdict.eligible and order.status != "cancelled":
+        raise ActionNotAllowed(f"order {order.number} cannot be cancelled: {verdict.reason}")
+    after = orders.cancel(customer.id, order.number, on=today)
+    return CancelResult(
+        order_number=order.number,
+        status=after.status if after else order.status,
+        cancelled=order.status == "pending",
+        refund_amount=order.total,
+    )
+
+
+def check_cancel_eligibility(
+    orders: Orders, customer: VerifiedCustomer | None, order_number: str
+) -> CancelEligibility:
+    """Check whether the verified customer's order can still be cancelled."""
+    return cancel_eligibility(_own_order(orders, customer, order_number))

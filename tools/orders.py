@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import hmac
+from datetime import date, datetime
+from decimal import Decimal
 
-from tools.results import OrderLine, OrderView, VerifiedCustomer
+from tools.results import (
+    OrderLine,
+    OrderView,
+    ReturnCreated,
+    ReturnEligibility,
+    VerifiedCustomer,
+)
 from tools.store.db import StoreDB
 from tools.store.schema import Customer, Order
 
@@ -45,6 +53,42 @@ class StoreOrders:
         """One of this customer's orders; anyone else's is reported as not found (None)."""
         found = self.db.order_of(customer_id, order_number)
         return self._view(found) if found else None
+
+    def create_return(
+        self, customer_id: str, verdict: ReturnEligibility, *, now: datetime
+    ) -> ReturnCreated:
+        """Write the return ``verdict`` describes (idempotent per order line)."""
+        row, created = self.db.create_return(
+            customer_id=customer_id,
+            order_number=verdict.order_number,
+            sku=verdict.sku,
+            quantity=verdict.quantity,
+            restocking_fee=verdict.restocking_fee,
+            refund_amount=verdict.refund_amount,
+            refund_method=verdict.refund_method,
+            created_at=now,
+        )
+        return ReturnCreated(
+            return_id=row["id"],
+            order_number=row["order_number"],
+            sku=row["sku"],
+            name=verdict.name,
+            quantity=row["quantity"],
+            restocking_fee=Decimal(row["restocking_fee"]),
+            refund_amount=Decimal(row["refund_amount"]),
+            refund_method=row["refund_method"],
+            status=row["status"],
+            created=created,
+        )
+
+    def returned_skus(self, customer_id: str, order_number: str) -> set[str]:
+        """SKUs of this order that already have a return."""
+        return {r["sku"] for r in self.db.returns_of(customer_id, order_number)}
+
+    def cancel(self, customer_id: str, order_number: str, *, on: date) -> OrderView | None:
+        """Cancel the customer's pending order (idempotent); None when not theirs."""
+        order = self.db.cancel_order(customer_id, order_number, on=on)
+        return self._view(order) if order else None
 
     def _view(self, order: Order) -> OrderView:
         lines = []

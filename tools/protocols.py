@@ -7,6 +7,7 @@ these protocols only; the runtime context carries the concrete objects.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from tools.results import (
@@ -14,6 +15,8 @@ from tools.results import (
     OrderView,
     PolicySection,
     ProductHit,
+    ReturnCreated,
+    ReturnEligibility,
     SearchFilters,
     StockQuote,
     VerifiedCustomer,
@@ -68,6 +71,20 @@ class Orders(Protocol):
 
     def order(self, customer_id: str, order_number: str) -> OrderView | None:
         """One order of this customer; another customer's order is None (not found)."""
+        ...
+
+    def create_return(
+        self, customer_id: str, verdict: ReturnEligibility, *, now: datetime
+    ) -> ReturnCreated:
+        """Write the return a positive verdict describes; idempotent per order line."""
+        ...
+
+    def returned_skus(self, customer_id: str, order_number: str) -> set[str]:
+        """SKUs of the customer's order that already have a return."""
+        ...
+
+    def cancel(self, customer_id: str, order_number: str, *, on: date) -> OrderView | None:
+        """Cancel the customer's pending order (idempotent); None when not theirs."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,3 +151,66 @@ class HandoffResult(_Result):
 
     ticket_id: str
     reason: str
+
+
+ItemCondition = Literal["unopened", "unused", "used"]
+"""What the shopper says about an item's condition."""
+
+
+class ReturnEligibility(_Result):
+    """The verdict for returning one order line, with the money it would refund."""
+
+    eligible: bool
+    reasons: list[str]
+    order_number: str
+    sku: str
+    name: str
+    quantity: int
+    window_days: int
+    window_ends: date | None = None
+    days_left: int | None = None
+    condition_required: str
+    item_total: Decimal
+    restocking_fee: Decimal
+    refund_amount: Decimal
+    refund_method: str
+
+
+class CancelEligibility(_Result):
+    """Whether an order can still be cancelled."""
+
+    eligible: bool
+    reason: str
+    order_number: str
+    refund_amount: Decimal
+
+
+class ReturnCheckResult(_Result):
+    """Result of ``check_return_eligibility``: a verdict per order line considered."""
+
+    order_number: str
+    items: list[ReturnEligibility]
+
+
+class ReturnCreated(_Result):
+    """Result of ``start_return``: the return record (``created`` False if it existed)."""
+
+    return_id: str
+    order_number: str
+    sku: str
+    name: str
+    quantity: int
+    restocking_fee: Decimal
+    refund_amount: Decimal
+    refund_method: str
+    status: str
+    created: bool
+
+
+class CancelResult(_Result):
+    """Result of ``cancel_order``."""
+
+    order_number: str
+    status: str
+    cancelled: bool
+    refund_amount: Decimal

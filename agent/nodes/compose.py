@@ -16,7 +16,10 @@ from agent.verify import verify_answer
 
 log = logging.getLogger("shopagent.compose")
 
-TEMPLATE_ONLY = frozenset({"greeting", "out_of_scope", "human_handoff"})
+TEMPLATE_ONLY = frozenset(
+    {"greeting", "out_of_scope", "human_handoff", "return_request", "cancel_order"}
+)
+"""Intents answered by templates only: no facts to phrase, or writes that must be exact."""
 
 
 def _history(state: AgentState, turns: int) -> list[AnyMessage]:
@@ -45,7 +48,13 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     calls = state.get("tool_calls", [])
     facts = collect(calls)
     focus_products(facts, intent, state.get("targets", []), calls)
-    fallback = template_answer(intent, facts, store=ctx.store_name)
+    fallback = template_answer(
+        intent,
+        facts,
+        store=ctx.store_name,
+        decision=state.get("decision"),
+        proposal=state.get("proposal"),
+    )
     answer, source, llm_calls, tokens = fallback, "template", 0, 0
 
     if intent not in TEMPLATE_ONLY and facts.lines():

@@ -70,6 +70,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "customer": customer,
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
+        "proposal": None,
+        "decision": None,
         "tool_calls": [],
         "answer": "",
         "answer_source": "",

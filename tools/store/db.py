@@ -11,8 +11,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from agent.errors import StoreNotFound
 from tools.store.schema import Customer, Order, Product, ReturnPolicy, StoreData, StoreInfo
@@ -33,6 +35,11 @@ CREATE TABLE IF NOT EXISTS orders (
   number TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id),
   status TEXT NOT NULL, placed_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id);
+CREATE TABLE IF NOT EXISTS returns (
+  id TEXT PRIMARY KEY, order_number TEXT NOT NULL REFERENCES orders(number),
+  customer_id TEXT NOT NULL, sku TEXT NOT NULL, quantity INTEGER NOT NULL,
+  restocking_fee TEXT NOT NULL, refund_amount TEXT NOT NULL, refund_method TEXT NOT NULL,
+  status TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (order_number, sku));
 CREATE TABLE IF NOT EXISTS handoffs (
   id TEXT PRIMARY KEY, customer_id TEXT, thread_id TEXT NOT NULL, summary TEXT NOT NULL,
   reason TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -104,7 +111,7 @@ class StoreDB:
         """Replace the whole store with ``data`` in one transaction."""
         stock = {s.sku: s.stock for s in data.stock}
         with self.transaction() as conn:
-            for table in ("orders", "customers", "skus", "products", "meta"):
+            for table in ("returns", "handoffs", "orders", "customers", "skus", "products", "meta"):
                 conn.execute(f"DELETE FROM {table}")
             conn.executemany(
                 "INSERT INTO products VALUES (?,?,?,?,?,?)",
@@ -221,3 +228,81 @@ class StoreDB:
             (customer_id, number.strip().upper()),
         )
         return Order.model_validate_json(rows[0]["data"]) if rows else None
+
+    # -- writes (ownership checked inside the same transaction) ----------------------------
+    def create_return(
+        self,
+        *,
+        customer_id: str,
+        order_number: str,
+        sku: str,
+        quantity: int,
+        restocking_fee: Decimal,
+        refund_amount: Decimal,
+        refund_method: str,
+        created_at: datetime,
+    ) -> tuple[dict[str, Any], bool]:
+        """Open a return for one order line; (row, created).
+
+        Idempotent: a second call for the same order line returns the existing return
+        with ``created`` False. Raises KeyError when the order is not this customer's.
+        """
+        number = order_number.strip().upper()
+        with self.transaction() as conn:
+            owned = conn.execute(
+                "SELECT 1 FROM orders WHERE number = ? AND customer_id = ?", (number, customer_id)
+            ).fetchone()
+            if owned is None:
+                raise KeyError(order_number)
+            return_id = f"R-{number}-{sku}"
+            cur = conn.execute(
+                "INSERT INTO returns VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (order_number, sku) DO NOTHING",
+                (
+                    return_id,
+                    number,
+                    customer_id,
+                    sku,
+                    quantity,
+                    str(restocking_fee),
+                    str(refund_amount),
+                    refund_method,
+                    "open",
+                    created_at.isoformat(),
+                ),
+            )
+            row = conn.execute(
+                "SELECT * FROM returns WHERE order_number = ? AND sku = ?", (number, sku)
+            ).fetchone()
+        return dict(row), cur.rowcount == 1
+
+    def returns_of(self, customer_id: str, order_number: str | None = None) -> list[dict[str, Any]]:
+        """The customer's returns (of one order when given), oldest first."""
+        sql = "SELECT * FROM returns WHERE customer_id = ?"
+        params: list[object] = [customer_id]
+        if order_number:
+            sql += " AND order_number = ?"
+            params.append(order_number.strip().upper())
+        return [dict(r) for r in self.rows(sql + " ORDER BY created_at, id", params)]
+
+    def cancel_order(self, customer_id: str, number: str, *, on: date) -> Order | None:
+        """Cancel a pending order of this customer; idempotent. None when not theirs.
+
+        The order is returned as it is afterwards (unchanged unless it was pending).
+        """
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT data FROM orders WHERE customer_id = ? AND number = ?",
+                (customer_id, number.strip().upper()),
+            ).fetchone()
+            if row is None:
+                return None
+            order = Order.model_validate_json(row["data"])
+            if order.status != "pending":
+                return order
+            order = order.model_copy(update={"status": "cancelled", "cancelled_at": on})
+            conn.execute(
+                "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = 'pending'",
+                ("cancelled", order.model_dump_json(), order.number),
+            )
+        return order

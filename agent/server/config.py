@@ -1,0 +1,107 @@
+"""Server configuration: one immutable object handed to :func:`agent.server.create_app`.
+
+:meth:`ServerConfig.from_settings` reads the fields from the project's ``Settings`` when it
+has them, else from ``SHOPAGENT_*`` environment variables of the same name (a bridge until
+the fields live in ``agent/settings.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.settings import Settings
+
+
+class ServerConfig(BaseModel):
+    """Everything the HTTP service needs beyond the agent itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    keys_url: str = Field(
+        "var/keys.sqlite",
+        description="Where API keys and thread ownership live: a SQLite path, or a "
+        "postgresql:// URL (required when several server processes share the work).",
+    )
+    shopper_token_secret: SecretStr | None = Field(
+        None, description="HMAC secret (HS256 JWT) the shop's backend signs shopper tokens with."
+    )
+    shopper_token_audience: str = Field("shopagent", description="Required `aud` claim.")
+    shopper_token_max_age_s: int = Field(
+        24 * 3600, ge=60, description="Longest accepted token lifetime (exp - iat)."
+    )
+    rate_limit_per_minute: float = Field(
+        120, ge=0, description="Default per-key request rate (0: unlimited); keys may override."
+    )
+    rate_limit_burst: int = Field(30, ge=1, description="Requests a key may send at once.")
+    max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body.")
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API.")
+    key_cache_s: float = Field(
+        5.0, ge=0, description="How long a verified key is cached (revocation delay)."
+    )
+    metrics_public: bool = Field(False, description="Serve /metrics without an API key.")
+    docs: bool = Field(True, description="Serve /docs and /openapi.json.")
+    stream_drafts: bool = Field(
+        False,
+        description="Also stream the model's unverified draft tokens (`draft` SSE events). "
+        "Off: only verified answer text is ever sent.",
+    )
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    heartbeat_s: float = Field(15.0, gt=0, description="SSE keep-alive comment interval.")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ServerConfig:
+        """Fields from ``settings`` (when it has them) over the environment over defaults."""
+        env = _EnvServerSettings()
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            if name in getattr(type(settings), "model_fields", {}):
+                value = getattr(settings, name)
+            else:
+                value = getattr(env, name, None)
+            if value is not None:
+                values[name] = value
+        if "keys_url" not in values:
+            values["keys_url"] = str(Path(settings.home) / "keys.sqlite")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+class _EnvServerSettings(BaseSettings):
+    """``SHOPAGENT_*`` variables for server fields ``Settings`` does not define (yet)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPAGENT_", extra="ignore")
+
+    keys_url: str | None = None
+    shopper_token_secret: SecretStr | None = None
+    shopper_token_audience: str | None = None
+    shopper_token_max_age_s: int | None = None
+    rate_limit_per_minute: float | None = None
+    rate_limit_burst: int | None = None
+    max_request_bytes: int | None = None
+    cors_origins: tuple[str, ...] | None = None
+    key_cache_s: float | None = None
+    metrics_public: bool | None = None
+    docs: bool | None = None
+    stream_drafts: bool | None = None
+    log_format: Literal["json", "text"] | None = None
+    log_level: str | None = None
+    heartbeat_s: float | None = None
+    checkpoint_url: str | None = None
+    store_url: str | None = None
+
+
+def backend_urls(settings: Settings) -> tuple[str | None, str | None]:
+    """``(checkpoint_url, store_url)`` from settings, else the environment."""
+    env = _EnvServerSettings()
+    checkpoint = getattr(settings, "checkpoint_url", None) or env.checkpoint_url
+    store = getattr(settings, "store_url", None) or env.store_url
+    return checkpoint, store
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
