@@ -64,6 +64,9 @@ class AgentState(TypedDict, total=False):
     customer: dict[str, str] | None
     pending_intent: str | None
     order_number: str | None
+    strikes: int
+    """Unhelpful turns in a row (clarifications, nothing found); 3 hand over to a person."""
+    handoff_reason: str | None
 
 
 def last_user_text(state: AgentState) -> str:

@@ -14,7 +14,7 @@ GREETING = (
 )
 OUT_OF_SCOPE = (
     "Sorry, I can only help with shopping at {store}: finding products, prices and stock, "
-    "returns and your orders."
+    "returns and your orders. For anything else, ask me to connect you with a person."
 )
 INVENTORY_DOWN = "I can't confirm live price and stock right now; please try again in a moment."
 
@@ -37,8 +37,13 @@ def template_answer(
     if intent == "out_of_scope":
         return OUT_OF_SCOPE.format(store=store)
     if facts.handoff:
+        sorry = (
+            ""
+            if facts.handoff["reason"].startswith("customer")
+            else ("I'm sorry I couldn't sort this out myself. ")
+        )
         return (
-            f"I've passed your conversation to our support team (ticket "
+            f"{sorry}I've passed your conversation to our support team (ticket "
             f"{facts.handoff['ticket_id']}). A person will pick it up and reply here or by email."
         )
     parts = [

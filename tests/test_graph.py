@@ -366,3 +366,22 @@ async def test_processing_order_cannot_be_cancelled(db, scripted_model) -> None:
     state = await chat.say("cancel order SA-100006")
     assert state["interrupts"] == [] and "being prepared" in state["answer"]
     assert StoreOrders(db).order("C3", "SA-100006").status == "processing"
+
+
+async def test_three_unhelpful_turns_hand_over_to_a_person(db, scripted_model) -> None:
+    router = {
+        "how much is it": "price_stock",
+        "where is my order": "order_status",
+        "show me zzzqqq": "product_search",
+        "hmm": "product_search",
+    }
+    chat = Chat(make_context(db, scripted_model([]), router))
+    for message in ("how much is it", "where is my order", "show me zzzqqq"):
+        state = await chat.say(message)
+        assert "ticket" not in state["answer"]
+    state = await chat.say("hmm")
+    assert state["intent"] == "human_handoff"
+    (ticket,) = StoreHandoffs(db).tickets()
+    assert ticket["reason"] == "assistant could not help after several tries"
+    assert ticket["id"] in state["answer"] and "sorry" in state["answer"].casefold()
+    assert state["strikes"] == 0

@@ -24,6 +24,9 @@ from agent.slots import extract
         ("size large", {"size": "large"}),
         ("yes please", {"yes": True}),
         ("no thanks", {"no": True}),
+        ("still sealed in the box", {"condition": "unopened"}),
+        ("never worn, tags on", {"condition": "unused"}),
+        ("I wore it twice", {"condition": "used"}),
     ],
 )
 def test_extracts(message: str, expected: dict) -> None:

@@ -323,14 +323,15 @@ async def cancel_order(turn: Turn) -> None:
 async def human_handoff(turn: Turn) -> None:
     customer = turn.customer
     summary = _last_user_text(turn)
+    reason = turn.state.get("handoff_reason") or "customer asked for a person"
     await turn.call(
         "request_human",
-        {"reason": turn.state.get("intent", "human_handoff")},
+        {"reason": reason},
         lambda: turn.ctx.handoffs.create(
             customer_id=customer.id if customer else None,
             thread_id=turn.thread_id,
             summary=summary,
-            reason="customer asked for a person",
+            reason=reason,
         ),
     )
 

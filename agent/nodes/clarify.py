@@ -16,5 +16,6 @@ def clarify(state: AgentState) -> dict[str, Any]:
         "answer": question,
         "answer_source": "clarify",
         "pending_intent": state.get("intent"),
+        "strikes": state.get("strikes", 0) + 1,
         "messages": [AIMessage(question)],
     }

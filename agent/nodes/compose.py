@@ -79,7 +79,16 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
             log.info("model answer rejected: %s", "; ".join(problems))
             source = "template (verification failed)"
 
+    helpful = intent == "greeting" or bool(
+        facts.lines()
+        or facts.handoff
+        or facts.return_checks
+        or facts.cancel_check
+        or facts.return_created
+        or facts.cancel_result
+    )
     return {
+        "strikes": 0 if helpful else state.get("strikes", 0) + 1,
         "answer": answer,
         "answer_source": source,
         "llm_calls": llm_calls,

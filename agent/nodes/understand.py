@@ -14,6 +14,8 @@ from agent.slots import Slots, extract
 from agent.state import AgentState, last_user_text
 
 CONFIDENT = 0.62
+MAX_STRIKES = 3
+"""Unhelpful turns in a row after which the conversation goes to a person."""
 """Router scores at or above this override a carried-over (pending) intent."""
 
 
@@ -52,6 +54,10 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         customer = found.model_dump() if found else customer
         verification_failed = found is None
 
+    handoff_reason = "customer asked for a person" if intent == "human_handoff" else None
+    if state.get("strikes", 0) >= MAX_STRIKES and intent not in {"greeting", "human_handoff"}:
+        intent, handoff_reason = "human_handoff", "assistant could not help after several tries"
+
     targets = resolve_targets(slots, state.get("focus", []), intent)
     question = missing_slot_question(
         intent,
@@ -71,6 +77,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
         "proposal": None,
+        "handoff_reason": handoff_reason,
         "decision": None,
         "tool_calls": [],
         "answer": "",

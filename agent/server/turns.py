@@ -1,0 +1,267 @@
+"""Running turns for the HTTP routes: thread ownership, one turn at a time per thread,
+events for streaming, product cards, metrics.
+
+Streaming sends only verified text by default: ``token`` events carry the answer after the
+verifier accepted it (or the template replaced it), cut into small pieces, so a shopper
+never sees an unverified price. ``stream_drafts`` adds the model's raw tokens as ``draft``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.errors import ShopAgentError
+from agent.server.auth import Caller
+from agent.server.config import ServerConfig
+from agent.server.errors import ApiError, shopagent_error_parts
+from agent.server.keys import KeyStore
+from agent.server.logs import request_id_var, thread_id_var
+from agent.server.metrics import Metrics
+from agent.server.ratelimit import RateLimiter
+from agent.service import ShopAgent, TurnResult, validate_message
+
+log = logging.getLogger("shopagent.server.turns")
+
+THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PIECE = re.compile(r"\S+\s*|\s+")
+
+
+def new_thread_id() -> str:
+    return f"th_{uuid.uuid4().hex}"
+
+
+@dataclass
+class ServerRuntime:
+    """What the routes share (``app.state.server``)."""
+
+    config: ServerConfig
+    keys: KeyStore
+    agent: ShopAgent | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    @property
+    def ready_agent(self) -> ShopAgent:
+        if self.agent is None:
+            raise ApiError(503, "not_ready", "the assistant is starting; retry shortly")
+        return self.agent
+
+    def lock(self, thread_id: str) -> asyncio.Lock:
+        lock = self._locks.get(thread_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[thread_id] = lock
+        return lock
+
+    # -- ownership -------------------------------------------------------------------------
+    def check_customer(self, caller: Caller) -> None:
+        """A shopper token naming no customer of this store is refused (403)."""
+        if caller.customer is None:
+            return
+        orders = self.ready_agent.context.orders
+        if orders.customer_by_email(caller.customer) is None:
+            raise ApiError(403, "unknown_customer", "the shopper token names no customer")
+
+    def create_thread(self, caller: Caller, thread_id: str | None = None) -> str:
+        thread_id = thread_id or new_thread_id()
+        if not THREAD_ID.match(thread_id):
+            raise ApiError(400, "invalid_thread_id", "thread ids are 1-64 of [A-Za-z0-9_.:-]")
+        self.check_customer(caller)
+        if not self.keys.claim_thread(thread_id, caller.key.id, caller.customer):
+            raise ApiError(409, "thread_exists", f"thread {thread_id!r} exists already")
+        return thread_id
+
+    def owned_thread(self, thread_id: str, caller: Caller, *, create: bool = False) -> str:
+        """``thread_id`` when this caller may use it; 404 otherwise (existence is not
+        revealed). ``create``: an unknown id becomes a new thread of this caller."""
+        if not THREAD_ID.match(thread_id):
+            raise ApiError(404, "thread_not_found", "no such thread")
+        owner = self.keys.thread(thread_id)
+        if owner is None and create:
+            self.check_customer(caller)
+            if self.keys.claim_thread(thread_id, caller.key.id, caller.customer):
+                thread_id_var.set(thread_id)
+                return thread_id
+            owner = self.keys.thread(thread_id)
+        if owner is None or owner.key_id != caller.key.id:
+            raise ApiError(404, "thread_not_found", "no such thread")
+        if owner.customer is not None and owner.customer != caller.customer:
+            raise ApiError(404, "thread_not_found", "no such thread")
+        if owner.customer is None and caller.customer is not None:
+            self.check_customer(caller)
+            self.keys.bind_customer(thread_id, caller.customer)
+        thread_id_var.set(thread_id)
+        return thread_id
+
+    # -- turns -----------------------------------------------------------------------------
+    async def ask(self, thread_id: str, message: str, caller: Caller) -> TurnResult:
+        agent = self.ready_agent
+        message = validate_message(message)
+        async with self.lock(thread_id):
+            try:
+                result = await agent.ask(
+                    message, thread_id=thread_id, customer_email=caller.customer
+                )
+            except ShopAgentError as exc:
+                self.metrics.turn_errors.labels(type(exc).__name__).inc()
+                raise
+        self._observe(result.model_dump(mode="json"), len(message))
+        return result
+
+    async def confirm(self, thread_id: str, approve: bool, caller: Caller) -> TurnResult:
+        agent = self.ready_agent
+        async with self.lock(thread_id):
+            if not await agent.pending_confirmation(thread_id):
+                raise ApiError(409, "nothing_to_confirm", "this thread is not waiting for a yes/no")
+            result = await agent.confirm(thread_id, approve, customer_email=caller.customer)
+        self._observe(result.model_dump(mode="json"), 0)
+        return result
+
+    async def pending(self, thread_id: str) -> dict[str, Any] | None:
+        return await self.ready_agent.pending_confirmation(thread_id)
+
+    async def stream(
+        self, thread_id: str, message: str | None, caller: Caller, *, approve: bool | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Events of one turn: ``node``, ``tool_started``/``tool_finished``, ``draft``
+        (optional), ``token`` (verified text), ``confirmation``, ``final``; or ``error``.
+
+        ``approve`` answers the pending confirmation instead of a message.
+        """
+        agent = self.ready_agent
+        if approve is None:
+            message = validate_message(message or "")
+        async with self.lock(thread_id):
+            if approve is not None:
+                if not await agent.pending_confirmation(thread_id):
+                    raise ApiError(
+                        409, "nothing_to_confirm", "this thread is not waiting for a yes/no"
+                    )
+                message = "yes" if approve else "no"
+            assert message is not None
+            live_tools = False
+            try:
+                async for event in agent.stream(
+                    message, thread_id=thread_id, customer_email=caller.customer
+                ):
+                    kind = event.get("type")
+                    if kind == "token":
+                        if self.config.stream_drafts:
+                            yield {"type": "draft", "text": event.get("text", "")}
+                    elif kind == "node":
+                        yield {"type": "node", "node": event.get("node")}
+                        if event.get("node") == "act" and not live_tools:
+                            for call in event.get("tool_calls") or []:
+                                yield _tool_event("tool_started", call)
+                                yield _tool_event("tool_finished", call)
+                    elif kind in ("tool_started", "tool_finished"):
+                        live_tools = True
+                        yield event
+                    elif kind == "final":
+                        result = event["result"]
+                        self._observe(result, len(message))
+                        for piece in answer_pieces(result.get("answer", "")):
+                            yield {"type": "token", "text": piece}
+                        if result.get("confirmation"):
+                            yield {"type": "confirmation", **result["confirmation"]}
+                        yield {"type": "final", **with_cards(result)}
+                    else:
+                        yield event
+            except ShopAgentError as exc:
+                self.metrics.turn_errors.labels(type(exc).__name__).inc()
+                status, code, text, hint = shopagent_error_parts(exc)
+                yield {"type": "error", "status": status, "code": code, "message": text,
+                       "hint": hint, "request_id": request_id_var.get()}  # fmt: skip
+            except Exception:
+                self.metrics.turn_errors.labels("internal").inc()
+                log.exception("turn failed while streaming")
+                yield {"type": "error", "status": 500, "code": "internal_error",
+                       "message": "internal error; quote the request_id",
+                       "request_id": request_id_var.get()}  # fmt: skip
+
+    def _observe(self, result: dict[str, Any], chars: int) -> None:
+        self.metrics.observe_turn(result)
+        log.info(
+            "turn answered",
+            extra={
+                "intent": result.get("intent"),
+                "answer_source": result.get("answer_source"),
+                "tools": [c.get("name") for c in result.get("tool_calls") or []],
+                "latency_ms": result.get("latency_ms"),
+                "message_chars": chars,
+                "tokens": result.get("tokens"),
+            },
+        )
+
+
+def _tool_event(kind: str, call: dict[str, Any]) -> dict[str, Any]:
+    event = {"type": kind, "name": call.get("name"), "args": call.get("args", {})}
+    if kind == "tool_finished":
+        event["ok"] = bool(call.get("ok"))
+    return event
+
+
+def answer_pieces(text: str, size: int = 3) -> list[str]:
+    """The answer in pieces of a few words (whitespace kept, so pieces join to ``text``)."""
+    words = _PIECE.findall(text)
+    return ["".join(words[i : i + size]) for i in range(0, len(words), size)]
+
+
+def product_cards(tool_calls: list[dict[str, Any]], limit: int = 6) -> list[dict[str, Any]]:
+    """Cards for the products a turn's tools returned (with live stock when quoted)."""
+    cards: dict[str, dict[str, Any]] = {}
+    stock: dict[str, dict[str, Any]] = {}
+    for call in tool_calls:
+        result = call.get("result") if call.get("ok") else None
+        if not isinstance(result, dict):
+            continue
+        for hit in result.get("hits") or []:
+            cards.setdefault(
+                hit["product_id"],
+                {
+                    "product_id": hit["product_id"],
+                    "name": hit.get("name", ""),
+                    "brand": hit.get("brand", ""),
+                    "category": hit.get("category", ""),
+                    "sku": hit.get("sku", ""),
+                    "price": str(hit.get("price", "")),
+                    "currency": hit.get("currency", "USD"),
+                },
+            )
+        if call.get("name") == "get_product_details" and result.get("product_id"):
+            variants = result.get("variants") or [{}]
+            cards.setdefault(
+                result["product_id"],
+                {
+                    "product_id": result["product_id"],
+                    "name": result.get("name", ""),
+                    "brand": result.get("brand", ""),
+                    "category": result.get("category", ""),
+                    "sku": variants[0].get("sku", ""),
+                    "price": str(variants[0].get("price", "")),
+                    "currency": "USD",
+                },
+            )
+        for quote in result.get("quotes") or []:
+            stock[quote["sku"]] = quote
+    out = []
+    for card in list(cards.values())[:limit]:
+        quote = stock.get(card["sku"])
+        if quote:
+            card = {**card, "price": str(quote["price"]), "stock": int(quote["stock"])}
+        out.append(card)
+    return out
+
+
+def with_cards(result: dict[str, Any]) -> dict[str, Any]:
+    return {**result, "products": product_cards(result.get("tool_calls") or [])}
