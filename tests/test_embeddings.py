@@ -1,0 +1,114 @@
+"""The bundled MiniLM embedder and its Chroma adapter (real model, real embedded Chroma)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import chromadb
+from chromadb.api.types import DefaultEmbeddingFunction
+from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import known_embedding_functions
+
+from agent.errors import ModelUnavailable
+from tools.embeddings import (
+    EMBEDDING_FUNCTION_NAME,
+    ChromaEmbeddingFunction,
+    Embedder,
+    default_model_path,
+    get_embedder,
+)
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return get_embedder()
+
+
+def test_get_embedder_is_a_process_wide_singleton(embedder: Embedder) -> None:
+    assert get_embedder() is embedder
+    assert embedder.model_path == default_model_path()
+    assert (embedder.model_path / "modules.json").is_file()
+
+
+def test_embed_returns_normalised_float32(embedder: Embedder) -> None:
+    vectors = embedder.embed(["stainless gooseneck kettle", "wireless headphones", "sofa"])
+    assert vectors.shape == (3, embedder.dimension) == (3, 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed([]).shape == (0, 384)
+
+
+def test_embeddings_capture_meaning(embedder: Embedder) -> None:
+    couch, sofa, kettle = embedder.embed(["couch", "a three-seat sofa", "electric kettle"])
+    assert float(couch @ sofa) > float(couch @ kettle) + 0.2
+    # Batching does not change the result.
+    alone = embedder.embed(["electric kettle"], batch_size=1)[0]
+    np.testing.assert_allclose(alone, kettle, atol=1e-5)
+
+
+def test_embed_one_uses_an_lru_cache() -> None:
+    embedder = Embedder(cache_size=2)
+    embedder._model = get_embedder().model  # share the loaded model, keep a private cache
+    first = embedder.embed_one("trail running shoes")
+    assert embedder.embed_one("trail running shoes") is first
+    assert (embedder.cache_hits, embedder.cache_misses) == (1, 1)
+    assert not first.flags.writeable
+    np.testing.assert_allclose(first, embedder.embed(["trail running shoes"])[0], atol=1e-5)
+    embedder.embed_one("b")
+    embedder.embed_one("c")  # evicts the least recently used entry
+    assert embedder.embed_one("trail running shoes") is not first
+    assert embedder.cache_misses == 4
+
+
+def test_missing_model_raises_model_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable):
+        Embedder(tmp_path).embed(["x"])
+
+
+def test_chroma_embedding_function_adapter(embedder: Embedder) -> None:
+    ef = ChromaEmbeddingFunction(embedder)
+    assert ChromaEmbeddingFunction.name() == EMBEDDING_FUNCTION_NAME
+    assert known_embedding_functions[EMBEDDING_FUNCTION_NAME] is ChromaEmbeddingFunction
+    assert not ef.is_legacy()
+    assert ef.default_space() == "cosine"
+    assert isinstance(ChromaEmbeddingFunction.build_from_config(ef.get_config()), type(ef))
+    out = ef(["kettle", "sofa"])
+    assert len(out) == 2 and out[0].shape == (384,)
+    np.testing.assert_allclose(out[0], embedder.embed(["kettle"])[0], atol=1e-5)
+    np.testing.assert_allclose(ef.embed_query(["kettle"])[0], out[0], atol=1e-5)
+
+
+def test_chroma_uses_our_function_offline(tmp_path: Path, embedder: Embedder) -> None:
+    """Documents and query texts go through our embedder; Chroma's downloading default is
+    never touched, and a reopened collection gets our function back from its config."""
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # no "legacy embedding function"
+        col = client.create_collection(
+            "ef-test",
+            embedding_function=ChromaEmbeddingFunction(embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+    col.add(
+        ids=["kettle", "sofa", "tent"],
+        documents=["gooseneck kettle", "three-seat sofa", "backpacking tent"],
+    )
+    got = col.query(query_texts=["couch"], n_results=1)
+    assert got["ids"][0] == ["sofa"]
+
+    reopened = client.get_collection("ef-test")
+    config_ef = reopened.configuration["embedding_function"]
+    assert isinstance(config_ef, ChromaEmbeddingFunction)
+    assert reopened.query(query_texts=["camping shelter"], n_results=1)["ids"][0] == ["tent"]
+    assert not isinstance(config_ef, DefaultEmbeddingFunction)
