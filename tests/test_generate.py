@@ -238,3 +238,9 @@ def test_scales_to_fifty_thousand_products(tmp_path: Path) -> None:
     assert generated - started < 15
     assert written - generated < 8
     assert time.process_time() - written < 8
+
+
+def test_product_names_are_unique_at_scale() -> None:
+    data = generate_store(n_products=5000, n_customers=250, n_orders=1500, today=date(2026, 11, 20))
+    names = [p.name for p in data.products]
+    assert len(set(names)) == len(names)

@@ -138,7 +138,15 @@ def category_slug(category: str) -> str:
 def _products(rng: random.Random, count: int) -> list[Product]:
     cats = [vocab.CATEGORIES[i % len(vocab.CATEGORIES)] for i in range(count)]
     rng.shuffle(cats)
-    return [_product(rng, number, cat) for number, cat in enumerate(cats, start=1)]
+    products = [_product(rng, number, cat) for number, cat in enumerate(cats, start=1)]
+    seen: dict[str, int] = {}
+    for i, product in enumerate(products):  # a shop does not sell two products of one name
+        seen[product.name] = seen.get(product.name, 0) + 1
+        if seen[product.name] > 1:
+            products[i] = product.model_copy(
+                update={"name": f"{product.name} Gen {seen[product.name]}"}
+            )
+    return products
 
 
 def _product(rng: random.Random, number: int, cat: vocab.Category) -> Product:
