@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from agent.context import AgentContext
+from agent.prompts import Prompts
+from agent.router import Understanding
+from tools.catalog import InMemoryCatalog
+from tools.handoff import StoreHandoffs
+from tools.inventory import InMemoryInventory
+from tools.orders import StoreOrders
+from tools.policy import StorePolicy
+from tools.store.db import StoreDB
 from tools.store.schema import (
     Customer,
     Order,
@@ -206,3 +215,38 @@ def tiny_store() -> StoreData:
         policy=POLICY,
         policy_docs={"returns": RETURNS_MD, "returns-electronics": ELECTRONICS_MD},
     )
+
+
+# -- an agent context over the tiny store -------------------------------------------------
+IN_WINDOW = datetime(2026, 10, 20, tzinfo=UTC)
+"""A clock inside SA-100002's return window (delivered 2026-10-06)."""
+
+
+class ScriptedRouter:
+    """Returns the intents a test declares for each message; unknown messages fail."""
+
+    def __init__(self, table: dict[str, str | list[str]]) -> None:
+        self.table = table
+
+    def classify(self, message: str) -> Understanding:
+        intents = self.table[message]
+        intents = [intents] if isinstance(intents, str) else intents
+        return Understanding(intent=intents[0], confidence=0.9, intents=intents)
+
+
+def make_context(db: StoreDB, model, router: dict, **overrides) -> AgentContext:
+    data = tiny_store()
+    values = dict(
+        catalog=InMemoryCatalog(data.products),
+        inventory=InMemoryInventory(db),
+        orders=StoreOrders(db),
+        policy=StorePolicy(data.policy, data.policy_docs),
+        handoffs=StoreHandoffs(db),
+        router=ScriptedRouter(router),
+        model=model,
+        prompts=Prompts.load(),
+        clock=lambda: datetime(2026, 11, 20, tzinfo=UTC),
+        store_name="Test Goods",
+    )
+    values.update(overrides)
+    return AgentContext(**values)

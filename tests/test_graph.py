@@ -9,16 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from factories import tiny_store
+from factories import IN_WINDOW, make_context, tiny_store
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from agent.context import AgentContext
 from agent.graph import build_graph
-from agent.prompts import Prompts
-from agent.router import Understanding
-from tools.catalog import InMemoryCatalog
 from tools.handoff import StoreHandoffs
 from tools.inventory import InMemoryInventory
 from tools.orders import StoreOrders
@@ -26,39 +23,9 @@ from tools.policy import StorePolicy
 from tools.store.db import StoreDB
 
 
-class ScriptedRouter:
-    """Returns the intents a test declares for each message; unknown messages fail."""
-
-    def __init__(self, table: dict[str, str | list[str]]) -> None:
-        self.table = table
-
-    def classify(self, message: str) -> Understanding:
-        intents = self.table[message]
-        intents = [intents] if isinstance(intents, str) else intents
-        return Understanding(intent=intents[0], confidence=0.9, intents=intents)
-
-
 @pytest.fixture
 def db() -> StoreDB:
     return StoreDB.in_memory(tiny_store())
-
-
-def make_context(db: StoreDB, model, router: dict, **overrides) -> AgentContext:
-    data = tiny_store()
-    values = dict(
-        catalog=InMemoryCatalog(data.products),
-        inventory=InMemoryInventory(db),
-        orders=StoreOrders(db),
-        policy=StorePolicy(data.policy, data.policy_docs),
-        handoffs=StoreHandoffs(db),
-        router=ScriptedRouter(router),
-        model=model,
-        prompts=Prompts.load(),
-        clock=lambda: datetime(2026, 11, 20, tzinfo=UTC),
-        store_name="Test Goods",
-    )
-    values.update(overrides)
-    return AgentContext(**values)
 
 
 class Chat:
@@ -270,9 +237,6 @@ def _returns(db: StoreDB) -> list[dict]:
     return [dict(r) for r in db.rows("SELECT * FROM returns")]
 
 
-IN_WINDOW = datetime(2026, 10, 20, tzinfo=UTC)  # SA-100002 was delivered on 2026-10-06
-
-
 def _as(db: StoreDB, email: str, model, router: dict) -> Chat:
     customer = StoreOrders(db).customer_by_email(email)
     return Chat(make_context(db, model, router, authenticated=customer, clock=lambda: IN_WINDOW))
@@ -303,7 +267,6 @@ async def test_return_confirmed_with_yes_is_written_once(db, scripted_model) -> 
 
 async def test_replayed_yes_never_writes_twice(db, scripted_model) -> None:
     from tools.functions import start_return
-    from tools.policy import StorePolicy
 
     ada = StoreOrders(db).customer_by_email("ada@example.com")
     policy = StorePolicy(tiny_store().policy, {})
