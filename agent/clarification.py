@@ -38,8 +38,9 @@ def missing_slot_question(
         return ASK_PRODUCT
     if intent == "compare" and len(targets) < 2 and not slots.query:
         return ASK_COMPARE
-    if intent == "product_search" and not slots.query and not has_filters and not targets:
-        return ASK_NEED
+    vague = not slots.query and not has_filters and not targets
+    if intent == "product_search" and vague and not verified:
+        return ASK_NEED  # a verified customer gets recommendations from their history
     return None
 
 

@@ -30,6 +30,9 @@ class Facts:
     cancel_check: dict[str, Any] | None = None
     return_created: dict[str, Any] | None = None
     cancel_result: dict[str, Any] | None = None
+    based_on: list[str] = field(default_factory=list)
+    """Recent purchases that personalised the results (the answer says so)."""
+    left_out: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     searched: bool = False
     order_looked_up: bool = False
@@ -41,6 +44,10 @@ class Facts:
     def lines(self, limit: int = 3) -> list[str]:
         """Plain-text fact lines for the model's prompt."""
         out: list[str] = []
+        if self.based_on:
+            out.append(
+                "Chosen to go with the customer's recent purchase: " + ", ".join(self.based_on)
+            )
         for product in self.products[:limit]:
             out.append(self.product_line(product))
         for d in self.details[:limit]:
@@ -106,8 +113,13 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
             facts.searched |= name == "search_products"
             facts.order_looked_up |= name == "get_order_status"
             continue
+        if name == "recommend_for_customer":
+            facts.based_on = result["based_on"]
+            result = {"hits": result["hits"]}
+            name = "search_products"
         if name == "search_products":
             facts.searched = True
+            facts.left_out.extend(result.get("left_out_purchased", []))
             for hit in result["hits"]:
                 if hit["product_id"] not in {p["product_id"] for p in facts.products}:
                     facts.products.append(hit)

@@ -75,7 +75,13 @@ def _products(facts: Facts, intent: str) -> str:
             lines.append(_name(p))
     if len(lines) == 1 and intent != "product_search":
         return lines[0] + "."
-    return "Here is what I found:\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+    head = "Here is what I found:"
+    if facts.based_on:
+        head = f"Based on your recent order of {' and '.join(facts.based_on)}, you might like:"
+    text = head + "\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+    if facts.left_out:
+        text += f"\n(I left out {', '.join(facts.left_out)}, which you bought recently.)"
+    return text
 
 
 def _name(product: dict) -> str:

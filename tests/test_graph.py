@@ -348,3 +348,28 @@ async def test_three_unhelpful_turns_hand_over_to_a_person(db, scripted_model) -
     assert ticket["reason"] == "assistant could not help after several tries"
     assert ticket["id"] in state["answer"] and "sorry" in state["answer"].casefold()
     assert state["strikes"] == 0
+
+
+async def test_recommendations_use_order_history_and_say_so(db, scripted_model) -> None:
+    router = {"recommend me something": "product_search"}
+    chat = _as(db, "ada@example.com", scripted_model(["x"]), router)
+    state = await chat.say("recommend me something")
+    assert state["tool_calls"][0]["name"] == "recommend_for_customer"
+    names = [h["name"] for h in state["tool_calls"][0]["result"]["hits"]]
+    assert "ThermaCup Desk Mug Warmer" in names
+    assert not {"Hearth Classic Kettle", "Brewster Gooseneck Kettle"} & set(names)
+    assert "Based on your recent order of Hearth Classic Kettle" in state["answer"]
+
+
+async def test_search_leaves_out_what_the_customer_just_bought(db, scripted_model) -> None:
+    chat = _as(db, "ada@example.com", scripted_model(["x"]), {"show me kettles": "product_search"})
+    state = await chat.say("show me kettles")
+    names = [h["name"] for h in state["tool_calls"][0]["result"]["hits"]]
+    assert names == ["Brewster Gooseneck Kettle"]
+    assert "I left out Hearth Classic Kettle" in state["answer"]
+
+
+async def test_anonymous_vague_request_asks_what_they_need(db, scripted_model) -> None:
+    chat = Chat(make_context(db, scripted_model([]), {"recommend me something": "product_search"}))
+    state = await chat.say("recommend me something")
+    assert state["answer_source"] == "clarify"

@@ -7,6 +7,7 @@ Security rules live here and below (order ownership), never in prompts.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from agent.errors import ActionNotAllowed, NotVerified
 from tools.eligibility import cancel_eligibility, return_eligibility
@@ -20,6 +21,8 @@ from tools.results import (
     PolicyResult,
     PriceStockResult,
     ProductDetails,
+    ProductHit,
+    RecommendationResult,
     ReturnCheckResult,
     ReturnCreated,
     SearchFilters,
@@ -210,3 +213,42 @@ def check_cancel_eligibility(
 ) -> CancelEligibility:
     """Check whether the verified customer's order can still be cancelled."""
     return cancel_eligibility(_own_order(orders, customer, order_number))
+
+
+def _noun(name: str) -> str:
+    words = [w for w in name.casefold().replace("–", " ").split() if w.isalpha()]
+    return words[-1] if words else ""
+
+
+def recent_purchases(orders: Orders, customer: VerifiedCustomer, *, limit: int = 5) -> list[Any]:
+    """Order lines of the customer's most recent non-cancelled orders, newest first."""
+    lines = []
+    for order in orders.orders_for(customer.id):
+        if order.status != "cancelled":
+            lines.extend(order.items)
+    return lines[:limit]
+
+
+def recommend_for_customer(
+    catalog: Catalog, orders: Orders, customer: VerifiedCustomer | None, k: int = 5
+) -> RecommendationResult:
+    """Recommend products that go with the verified customer's recent purchases.
+
+    Picks other kinds of products from the categories they bought in, never the products
+    (or kinds of product) they just bought.
+    """
+    if customer is None:
+        raise NotVerified("personal recommendations need a verified customer")
+    bought = recent_purchases(orders, customer)
+    owned_ids = {line.product_id for line in bought}
+    owned_kinds = {_noun(line.name) for line in bought}
+    hits: list[ProductHit] = []
+    for line in bought[:2]:
+        if not line.category:
+            continue
+        found = catalog.search(line.category, filters=SearchFilters(category=line.category), k=20)
+        for hit in found:
+            fresh = hit.product_id not in owned_ids and _noun(hit.name) not in owned_kinds
+            if fresh and hit.product_id not in {h.product_id for h in hits}:
+                hits.append(hit)
+    return RecommendationResult(based_on=[line.name for line in bought[:2]], hits=hits[:k])

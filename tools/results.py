@@ -214,3 +214,10 @@ class CancelResult(_Result):
     status: str
     cancelled: bool
     refund_amount: Decimal
+
+
+class RecommendationResult(_Result):
+    """Result of ``recommend_for_customer``: complements of recent purchases."""
+
+    based_on: list[str] = Field(description="Names of the recent purchases used.")
+    hits: list[ProductHit]

@@ -143,10 +143,39 @@ async def _details(turn: Turn, targets: list[FocusItem]) -> None:
 
 # -- one handler per intent -------------------------------------------------------------
 async def product_search(turn: Turn) -> None:
-    hits = await _search(turn)
+    customer = turn.customer
+    if customer and not turn.slots.query and not turn.slots.max_price:
+        result = await turn.call(
+            "recommend_for_customer",
+            {"k": turn.ctx.search_k},
+            lambda: fn.recommend_for_customer(
+                turn.ctx.catalog, turn.ctx.orders, customer, turn.ctx.search_k
+            ),
+        )
+        hits = result.hits if result else []
+    else:
+        hits = await _search(turn)
+        if customer and hits:
+            hits = _without_recent_purchases(turn, customer, hits)
     if hits:
         turn.focus = [_focus(h) for h in hits]
         await _quote(turn, turn.focus)
+
+
+def _without_recent_purchases(
+    turn: Turn, customer: VerifiedCustomer, hits: list[ProductHit]
+) -> list[ProductHit]:
+    """Drop what the customer just bought; record it so the answer can say so."""
+    bought = {line.product_id: line.name for line in fn.recent_purchases(turn.ctx.orders, customer)}
+    left_out = [bought[h.product_id] for h in hits if h.product_id in bought]
+    if left_out:
+        search = turn.calls[-1]
+        search["result"] = {
+            **search["result"],
+            "hits": [h for h in search["result"]["hits"] if h["product_id"] not in bought],
+            "left_out_purchased": left_out,
+        }
+    return [h for h in hits if h.product_id not in bought]
 
 
 async def price_stock(turn: Turn) -> None:
