@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,5 +33,14 @@ class AgentContext:
     """A customer the host system authenticated (trusted); None for anonymous shoppers."""
     search_k: int = 5
     history_turns: int = 8
+    deadline: float | None = None
+    """``time.monotonic()`` by which the turn must answer (None: no budget)."""
     compose_attempts: int = 1
     """Model answers tried before the template (1 on the tiny local model)."""
+
+
+def remaining(ctx: AgentContext) -> float | None:
+    """Seconds left in the turn's budget (None: unlimited); never negative."""
+    if ctx.deadline is None:
+        return None
+    return max(0.0, ctx.deadline - time.monotonic())

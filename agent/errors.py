@@ -86,3 +86,9 @@ class ActionNotAllowed(ShopAgentError):
     """A write (return, cancellation) is not allowed by the store's rules."""
 
     hint = "check the order's status and the return policy"
+
+
+class TurnTimeout(ShopAgentError):
+    """A part of the turn did not finish within the turn's time budget."""
+
+    hint = "raise SHOPAGENT_TURN_BUDGET_S, or check the slow dependency"

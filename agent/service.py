@@ -81,8 +81,11 @@ class ShopAgent:
         checkpointer: BaseCheckpointSaver | None,
         model_name: str,
         stack: AsyncExitStack | None = None,
+        *,
+        turn_budget_s: float | None = None,
     ) -> None:
         self.context = context
+        self.turn_budget_s = turn_budget_s
         self.graph = build_graph(checkpointer)
         self.model_name = model_name
         self._stack = stack
@@ -157,7 +160,7 @@ class ShopAgent:
         except BaseException:
             await stack.aclose()
             raise
-        return cls(context, checkpointer, caps.name, stack)
+        return cls(context, checkpointer, caps.name, stack, turn_budget_s=settings.turn_budget_s)
 
     async def aclose(self) -> None:
         if self._stack is not None:
@@ -171,15 +174,18 @@ class ShopAgent:
 
     # -- turns ------------------------------------------------------------------------------
     def _context(self, customer_email: str | None) -> AgentContext:
+        context = self.context
+        if self.turn_budget_s is not None:
+            context = replace(context, deadline=time.monotonic() + self.turn_budget_s)
         if not customer_email:
-            return self.context
-        customer = self.context.orders.customer_by_email(customer_email)
+            return context
+        customer = context.orders.customer_by_email(customer_email)
         if customer is None:
             raise ConfigError(
                 f"no customer with email {customer_email!r}",
                 hint="pass the email of a customer in the store (see customers.jsonl)",
             )
-        return replace(self.context, authenticated=customer)
+        return replace(context, authenticated=customer)
 
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:

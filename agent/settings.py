@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     search_k: int = Field(5, ge=1, le=50)
     history_turns: int = Field(8, ge=1, le=100, description="Turns of history kept in prompts.")
     now: str | None = Field(None, description="Fixed ISO clock for demos and evals.")
+    turn_budget_s: float = Field(
+        30.0, gt=0, description="Most seconds a turn may take; slower parts degrade honestly."
+    )
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SHOPAGENT_OPENAI_API_KEY", "OPENAI_API_KEY")
     )

@@ -373,3 +373,30 @@ async def test_anonymous_vague_request_asks_what_they_need(db, scripted_model) -
     chat = Chat(make_context(db, scripted_model([]), {"recommend me something": "product_search"}))
     state = await chat.say("recommend me something")
     assert state["answer_source"] == "clarify"
+
+
+async def test_turn_budget_bounds_slow_tools_and_model(db, scripted_model) -> None:
+    import asyncio
+    import time
+
+    from agent.scripted import ScriptedChatModel
+
+    class SlowInventory(InMemoryInventory):
+        async def quotes(self, skus):
+            await asyncio.sleep(5)
+            return await super().quotes(skus)
+
+    class SlowModel(ScriptedChatModel):
+        async def _agenerate(self, *args, **kwargs):
+            await asyncio.sleep(5)
+            raise AssertionError("never reached")
+
+    router = {"price of the hearth classic kettle": "price_stock"}
+    context = make_context(
+        db, SlowModel([]), router, inventory=SlowInventory(db), deadline=time.monotonic() + 1.5
+    )
+    started = time.monotonic()
+    state = await Chat(context).say("price of the hearth classic kettle")
+    assert time.monotonic() - started < 3
+    assert state["tool_calls"][-1]["result"]["error"] == "TurnTimeout"
+    assert "can't confirm live price and stock" in state["answer"] and "$" not in state["answer"]

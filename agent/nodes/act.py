@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,8 +12,8 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from agent.clarification import choose_order_question, choose_question
-from agent.context import AgentContext
-from agent.errors import ShopAgentError
+from agent.context import AgentContext, remaining
+from agent.errors import ShopAgentError, TurnTimeout
 from agent.slots import Slots
 from agent.state import AgentState, FocusItem, ToolCall, last_user_text
 from agent.templates import cancel_question, return_question
@@ -36,7 +37,11 @@ class Turn:
         try:
             result = run()
             if isinstance(result, Awaitable):
-                result = await result
+                result = await asyncio.wait_for(result, remaining(self.ctx))
+        except TimeoutError:
+            exc = TurnTimeout(f"{name} did not answer within the turn's time budget")
+            self.calls.append({"name": name, "args": args, "ok": False, "result": _error(exc)})
+            return None
         except ShopAgentError as exc:
             self.calls.append({"name": name, "args": args, "ok": False, "result": _error(exc)})
             return None

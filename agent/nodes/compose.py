@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from agent.context import AgentContext
+from agent.context import AgentContext, remaining
 from agent.facts import Facts, collect, focus_products
 from agent.state import AgentState, last_user_text
 from agent.templates import template_answer
 from agent.verify import verify_answer
 
 log = logging.getLogger("shopagent.compose")
+
+MIN_MODEL_SECONDS = 1.0
+"""Below this much budget left, answer from the template without asking the model."""
 
 TEMPLATE_ONLY = frozenset(
     {"greeting", "out_of_scope", "human_handoff", "return_request", "cancel_order"}
@@ -61,8 +65,17 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         messages = _messages(state, ctx, facts)
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
         for _ in range(ctx.compose_attempts):
+            budget = remaining(ctx)
+            if budget is not None and budget < MIN_MODEL_SECONDS:
+                source = "template (time budget)"
+                break
             try:
-                reply = await ctx.model.ainvoke(messages)
+                reply = await asyncio.wait_for(ctx.model.ainvoke(messages), budget)
+            except TimeoutError as exc:
+                spent = remaining(ctx) == 0.0
+                log.warning("model timed out (%s); answering from template", exc or "budget")
+                source = "template (time budget)" if spent else "template (model unavailable)"
+                break
             except Exception as exc:  # a failing model must never fail the turn
                 log.warning("model call failed, answering from template: %s", exc)
                 source = "template (model unavailable)"
