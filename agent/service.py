@@ -3,6 +3,7 @@ the graph with a checkpointer. The CLI, evals and the HTTP server all use this."
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -59,9 +60,14 @@ def fixed_clock(iso: str | None) -> Callable[[], datetime]:
     return lambda: moment
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def validate_message(message: str) -> str:
-    """The message stripped; ConfigError when empty or too long."""
-    text = message.strip()
+    """The message cleaned (control characters dropped, lone surrogates replaced, stripped);
+    ConfigError when empty or too long."""
+    text = message.encode("utf-8", "replace").decode("utf-8")
+    text = _CONTROL.sub("", text).strip()
     if not text:
         raise ConfigError("the message is empty", hint="type a question for the assistant")
     if len(text) > MAX_MESSAGE_CHARS:

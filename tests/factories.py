@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from agent.context import AgentContext
 from agent.prompts import Prompts
@@ -234,7 +235,8 @@ class ScriptedRouter:
         return Understanding(intent=intents[0], confidence=0.9, intents=intents)
 
 
-def make_context(db: StoreDB, model, router: dict, **overrides) -> AgentContext:
+def make_context(db: StoreDB, model, router: dict | Any, **overrides) -> AgentContext:
+    """A context over ``db``; ``router`` is a message -> intent(s) table or a real router."""
     data = tiny_store()
     values = dict(
         catalog=InMemoryCatalog(data.products),
@@ -242,7 +244,7 @@ def make_context(db: StoreDB, model, router: dict, **overrides) -> AgentContext:
         orders=StoreOrders(db),
         policy=StorePolicy(data.policy, data.policy_docs),
         handoffs=StoreHandoffs(db),
-        router=ScriptedRouter(router),
+        router=ScriptedRouter(router) if isinstance(router, dict) else router,
         model=model,
         prompts=Prompts.load(),
         clock=lambda: datetime(2026, 11, 20, tzinfo=UTC),
