@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from agent.context import AgentContext
 from agent.errors import ConfigError
 from agent.graph import build_graph
+from agent.guardrails import mask_pii
+from agent.llm_router import make_router
 from agent.prompts import Prompts
 from agent.router import IntentRouter
 from agent.settings import Settings
@@ -154,7 +156,7 @@ class ShopAgent:
                 orders=StoreOrders(db),
                 policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
                 handoffs=StoreHandoffs(db),
-                router=router or EmbeddingRouter(embedder.embed),
+                router=router or make_router(chat_model, EmbeddingRouter(embedder.embed)),
                 model=chat_model,
                 prompts=Prompts.load(),
                 clock=clock or fixed_clock(settings.now),
@@ -207,7 +209,7 @@ class ShopAgent:
         self, message: str, *, thread_id: str | None = None, customer_email: str | None = None
     ) -> TurnResult:
         """Answer one shopper message in a thread (a new thread when ``thread_id`` is None)."""
-        message = validate_message(message)
+        message = mask_pii(validate_message(message))
         thread_id = thread_id or uuid.uuid4().hex[:12]
         context = self._context(customer_email)
         started = time.perf_counter()
@@ -237,7 +239,7 @@ class ShopAgent:
     ) -> AsyncIterator[dict[str, Any]]:
         """Run a turn, yielding events: ``token`` (answer text as the model writes it),
         ``node`` (a step finished), then one ``final`` event with the TurnResult."""
-        message = validate_message(message)
+        message = mask_pii(validate_message(message))
         context = self._context(customer_email)
         started = time.perf_counter()
         payload = await self._input(message, thread_id)

@@ -51,6 +51,8 @@ class AgentState(TypedDict, total=False):
     targets: list[FocusItem]
     tool_calls: list[ToolCall]
     clarify: str | None
+    guardrail: str | None
+    """Why understand refused the turn: "injection" or "system_prompt" (None: not refused)."""
     proposal: dict[str, Any] | None
     """A write (return, cancellation) waiting for the shopper's yes/no."""
     decision: str | None

@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import AgentContext, remaining
 from agent.facts import Facts, collect, focus_products
+from agent.guardrails import leaks_system_prompt, refusal, sanitize_facts
 from agent.state import AgentState, last_user_text
 from agent.templates import template_answer
 from agent.verify import verify_answer
@@ -59,10 +60,13 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         decision=state.get("decision"),
         proposal=state.get("proposal"),
     )
-    answer, source, llm_calls, tokens = fallback, "template", 0, 0
+    if state.get("guardrail"):
+        fallback = refusal(state["guardrail"], ctx.store_name)
+    answer, source = fallback, "template"
+    llm_calls, tokens = state.get("llm_calls", 0), state.get("tokens", 0)
 
     if intent not in TEMPLATE_ONLY and facts.lines():
-        messages = _messages(state, ctx, facts)
+        messages = _messages(state, ctx, sanitize_facts(facts))
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
         for _ in range(ctx.compose_attempts):
             budget = remaining(ctx)
@@ -86,6 +90,8 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
             problems = verify_answer(
                 text, facts, evidence=evidence, user_message=last_user_text(state)
             )
+            if leaks_system_prompt(text, messages[0].text):
+                problems.append("leaks the system prompt")
             if not problems:
                 answer, source = text, "model"
                 break

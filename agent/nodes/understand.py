@@ -7,7 +7,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.clarification import ORDER_INTENTS, missing_slot_question
-from agent.context import AgentContext
+from agent.context import AgentContext, remaining
+from agent.guardrails import detect_injection
+from agent.llm_router import classify_async
 from agent.references import PRODUCT_INTENTS, is_follow_up, resolve_targets
 from agent.router import Understanding
 from agent.slots import Slots, extract
@@ -40,8 +42,12 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     text = last_user_text(state)
     slots = extract(text)
-    u = ctx.router.classify(text)
-    intent = choose_intent(u, slots, state)
+    verdict = detect_injection(text)
+    if verdict.is_injection:  # refuse without asking the router (or any model)
+        u = Understanding(intent="out_of_scope", confidence=1.0, intents=["out_of_scope"])
+    else:
+        u = await classify_async(ctx.router, text, timeout=remaining(ctx))
+    intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
 
     customer = state.get("customer")
     verification_failed = False
@@ -76,12 +82,13 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "customer": customer,
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
+        "guardrail": verdict.kind or None,
         "proposal": None,
         "handoff_reason": handoff_reason,
         "decision": None,
         "tool_calls": [],
         "answer": "",
         "answer_source": "",
-        "llm_calls": 0,
-        "tokens": 0,
+        "llm_calls": getattr(u, "llm_calls", 0),
+        "tokens": getattr(u, "tokens", 0),
     }

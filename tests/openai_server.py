@@ -1,0 +1,120 @@
+"""A real OpenAI-compatible HTTP server for tests, on 127.0.0.1 (uvicorn + FastAPI).
+
+    with serve_fake_openai() as server:
+        server.reply({"content": "hi"}, {"prompt_tokens": 3, "completion_tokens": 1})
+        server.tool_call("RouteDecision", {"intents": ["greeting"], "confidence": 0.9})
+        server.fail(429, retry_after_ms=10)
+        model = build_chat_model("openai:test", Settings(openai_base_url=server.url, ...))
+
+Responses are scripted in order (one per POST /v1/chat/completions); every request body is
+kept in ``requests``. ``fail`` can send ``retry-after-ms`` so the openai client's retry waits
+milliseconds instead of its default backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class FakeOpenAI:
+    """Scripted replies for ``POST /v1/chat/completions``."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.app = FastAPI()
+        self.app.post("/v1/chat/completions")(self._complete)
+        self.url = ""
+
+    async def _complete(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.requests.append({"body": body, "auth": request.headers.get("authorization")})
+        if not self.script:
+            return JSONResponse({"error": {"message": "script exhausted"}}, status_code=400)
+        status, payload, headers = self.script.pop(0)
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+    def reset(self) -> None:
+        self.script.clear()
+        self.requests.clear()
+
+    def reply(self, message: dict[str, Any], usage: dict[str, int] | None = None) -> None:
+        """A 200 chat completion with ``message`` (``content`` and/or ``tool_calls``)."""
+        finish = "tool_calls" if message.get("tool_calls") else "stop"
+        payload: dict[str, Any] = {
+            "id": f"chatcmpl-{len(self.script)}",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": "test-model",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}
+            ],
+        }
+        if usage is not None:
+            payload["usage"] = {**usage, "total_tokens": sum(usage.values())}
+        self.script.append((200, payload, {}))
+
+    def tool_call(
+        self,
+        name: str,
+        args: dict[str, Any] | str,
+        usage: dict[str, int] | None = None,
+        *,
+        call_id: str = "call_1",
+    ) -> None:
+        """A 200 reply calling tool ``name``; a str ``args`` is sent as-is (malformed JSON)."""
+        arguments = args if isinstance(args, str) else json.dumps(args)
+        self.reply(
+            {
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    }
+                ],
+            },
+            usage,
+        )
+
+    def fail(self, status: int, *, retry_after_ms: int | None = None) -> None:
+        """An error response (429, 500...), optionally telling the client when to retry."""
+        headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        self.script.append((status, {"error": {"message": "boom", "type": kind}}, headers))
+
+
+@contextmanager
+def serve_fake_openai() -> Iterator[FakeOpenAI]:
+    """Run a :class:`FakeOpenAI` on a free loopback port; ``url`` is its ``/v1`` base URL."""
+    fake = FakeOpenAI()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake OpenAI server did not start")
+            time.sleep(0.02)
+        fake.url = f"http://127.0.0.1:{port}/v1"
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
