@@ -163,7 +163,8 @@ class ShopAgent:
                 store_name=db.info().name,
                 search_k=settings.search_k,
                 history_turns=settings.history_turns,
-                compose_attempts=1 if caps.local else 2,
+                # a capable (tool-calling) model gets a second try; the tiny default one call
+                compose_attempts=2 if caps.tool_calling else 1,
             )
         except BaseException:
             await stack.aclose()
