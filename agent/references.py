@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from agent.slots import Slots
 from agent.state import FocusItem
+from tools.store.schema import Product
 
 PRODUCT_INTENTS = frozenset({"product_search", "product_question", "price_stock", "compare"})
 FOLLOW_UP_INTENTS = frozenset({"product_question", "price_stock", "compare", "return_policy"})
 
 
-def resolve_targets(slots: Slots, focus: list[FocusItem], intent: str) -> list[FocusItem]:
-    """The focus products this turn refers to; empty when it names new products.
+def resolve_targets(
+    slots: Slots, focus: list[FocusItem], intent: str, current: FocusItem | None = None
+) -> list[FocusItem]:
+    """The products this turn refers to; empty when it names new products.
 
-    Pure function: positional ("the second"), comparative ("the cheaper one") and pronoun
-    references pick from ``focus``; a message with its own product words refers to none.
+    Pure function: positional ("the second") and comparative ("the cheaper one") references
+    pick from the list last shown (``focus``); pronouns ("it") refer to the product last
+    talked about (``current``), else the first shown; a message with its own product words
+    refers to none.
     """
-    if not focus:
+    if not focus and current is None:
         return []
+    first = [current] if current is not None else focus[:1]
+    if not focus:
+        focus = first
     if slots.ordinal is not None:
         index = slots.ordinal - 1 if slots.ordinal > 0 else len(focus) - 1
         return [focus[index]] if 0 <= index < len(focus) else []
@@ -31,9 +40,22 @@ def resolve_targets(slots: Slots, focus: list[FocusItem], intent: str) -> list[F
         return []
     if intent == "compare":
         return focus[:2]
-    if intent in FOLLOW_UP_INTENTS or slots.reference or slots.color or slots.size:
-        return focus[:1]
+    named_variant = slots.color or slots.size or slots.variant
+    if intent in FOLLOW_UP_INTENTS or slots.reference or named_variant:
+        return first
     return []
+
+
+def variant_value(product: Product | None, query: str) -> str | None:
+    """The product's variant value that the query's words name ("coral" -> "Coral"), if any."""
+    words = set(re.findall(r"[a-z0-9]+", query.casefold()))
+    if product is None or not words:
+        return None
+    for variant in product.variants:
+        for value in variant.attributes.values():
+            if words <= set(re.findall(r"[a-z0-9]+", str(value).casefold())):
+                return str(value)
+    return None
 
 
 def is_follow_up(slots: Slots, focus: list[FocusItem]) -> bool:
@@ -48,5 +70,6 @@ def is_follow_up(slots: Slots, focus: list[FocusItem]) -> bool:
             or slots.pricier
             or bool(slots.color)
             or bool(slots.size)
+            or bool(slots.variant)
         )
     )

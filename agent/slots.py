@@ -28,6 +28,9 @@ class Slots(BaseModel):
     pricier: bool = False
     in_stock_only: bool = False
     condition: str | None = Field(None, description="unopened | unused | used, if said.")
+    variant: str | None = Field(
+        None, description="A variant value of the product in focus (e.g. 'Electric Blue')."
+    )
     yes: bool = False
     no: bool = False
     query: str = Field("", description="The product words left after removing the rest.")

@@ -63,6 +63,9 @@ class AgentState(TypedDict, total=False):
     tokens: int
     # carried across turns
     focus: list[FocusItem]
+    """The products last shown (for "the second", "the cheaper one")."""
+    current: FocusItem | None
+    """The product last talked about (for "it"); None right after a list."""
     customer: dict[str, str] | None
     pending_intent: str | None
     order_number: str | None

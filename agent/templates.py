@@ -47,10 +47,10 @@ def template_answer(
             f"{facts.handoff['ticket_id']}). A person will pick it up and reply here or by email."
         )
     parts = [
-        _orders(facts),
-        _policy(facts),
         _details(facts),
         _products(facts, intent),
+        _policy(facts),
+        _orders(facts),
     ]
     text = "\n\n".join(p for p in parts if p)
     if facts.failures and not text:

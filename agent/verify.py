@@ -38,6 +38,8 @@ def verify_answer(answer: str, facts: Facts, *, evidence: str, user_message: str
         problems.append("answer too long")
     if "FACTS" in text or "Rules:" in text:
         problems.append("leaks prompt text")
+    if "?" in text:
+        problems.append("asks a question (only the clarify step asks)")
     unsupported = numbers(text) - numbers(evidence) - numbers(user_message)
     if unsupported:
         problems.append(f"numbers not in tool results: {sorted(unsupported)}")

@@ -81,3 +81,21 @@ def test_routers_are_pure_functions_of_state() -> None:
 
 def test_slots_model_defaults_mean_nothing_said() -> None:
     assert Slots().model_dump(exclude_defaults=True) == {}
+
+
+def test_variant_value_matches_the_products_own_options() -> None:
+    from factories import PRODUCTS
+
+    from agent.references import variant_value
+
+    kettle, jacket = PRODUCTS[0], PRODUCTS[4]
+    assert variant_value(kettle, "blue") == "blue"
+    assert variant_value(jacket, "large") == "large"
+    assert variant_value(jacket, "purple") is None
+    assert variant_value(None, "blue") is None
+
+
+def test_pronoun_prefers_the_current_product() -> None:
+    chosen = FOCUS[2]
+    assert resolve_targets(extract("is it in stock?"), FOCUS, "price_stock", chosen) == [chosen]
+    assert resolve_targets(extract("the second"), FOCUS, "price_stock", chosen) == [FOCUS[1]]

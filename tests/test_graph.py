@@ -400,3 +400,21 @@ async def test_turn_budget_bounds_slow_tools_and_model(db, scripted_model) -> No
     assert time.monotonic() - started < 3
     assert state["tool_calls"][-1]["result"]["error"] == "TurnTimeout"
     assert "can't confirm live price and stock" in state["answer"] and "$" not in state["answer"]
+
+
+async def test_it_means_the_product_chosen_last_not_the_first_shown(db, scripted_model) -> None:
+    router = {
+        "how much is the kettle?": "price_stock",
+        "the second one": "price_stock",
+        "is it in stock?": "price_stock",
+        "the cheaper one": "compare",
+    }
+    chat = Chat(make_context(db, scripted_model(["x", "y", "z"]), router))
+    options = (await chat.say("how much is the kettle?"))["focus"]
+    await chat.say("the second one")
+    state = await chat.say("is it in stock?")
+    assert state["tool_calls"][0]["args"]["skus"] == [options[1]["sku"]]
+    state = await chat.say("the cheaper one")  # routed to compare, but picks one product
+    cheapest = min(options, key=lambda o: float(o["price"]))
+    assert state["intent"] == "price_stock"
+    assert state["tool_calls"][0]["args"]["skus"] == [cheapest["sku"]]

@@ -31,6 +31,8 @@ class Turn:
         self.focus: list[FocusItem] | None = None
         self.clarify: str | None = None
         self.proposal: dict[str, Any] | None = None
+        self.current: FocusItem | bool | None = False
+        """The product now talked about; False: unchanged."""
 
     async def call(self, name: str, args: dict[str, Any], run: Callable[[], Any]) -> Any:
         """Run one tool; a ShopAgentError becomes a failed call, never an exception."""
@@ -111,12 +113,13 @@ async def _targets(turn: Turn, *, allow_choice: bool) -> list[FocusItem]:
         turn.clarify = choose_question(turn.focus)
         return []
     turn.focus = [_focus(hits[0])]
+    turn.current = turn.focus[0]
     return turn.focus
 
 
 async def _quote(turn: Turn, targets: list[FocusItem]) -> None:
     skus = [t["sku"] for t in targets]
-    if turn.slots.color or turn.slots.size:
+    if turn.slots.color or turn.slots.size or turn.slots.variant:
         skus = [_variant_sku(turn, t) for t in targets]
     await turn.call(
         "check_price_stock",
@@ -128,10 +131,11 @@ async def _quote(turn: Turn, targets: list[FocusItem]) -> None:
 def _variant_sku(turn: Turn, target: FocusItem) -> str:
     """The SKU of the variant in the requested colour/size, else the default SKU."""
     product = turn.ctx.catalog.get(target["product_id"])
-    wanted = {v for v in (turn.slots.color, turn.slots.size) if v}
+    slots = turn.slots
+    wanted = {v.casefold() for v in (slots.color, slots.size, slots.variant) if v}
     for variant in product.variants if product else []:
-        values = {str(a).casefold() for a in variant.attributes.values()}
-        if wanted <= values:
+        values = [str(a).casefold() for a in variant.attributes.values()]
+        if all(any(w == v or w in v.split() for v in values) for w in wanted):
             return variant.sku
     return target["sku"]
 
@@ -164,6 +168,7 @@ async def product_search(turn: Turn) -> None:
             hits = _without_recent_purchases(turn, customer, hits)
     if hits:
         turn.focus = [_focus(h) for h in hits]
+        turn.current = None  # after a list, "it" means the first shown
         await _quote(turn, turn.focus)
 
 
@@ -193,7 +198,7 @@ async def product_question(turn: Turn) -> None:
     targets = await _targets(turn, allow_choice=True)
     if targets:
         await _details(turn, targets)
-        if turn.slots.color or turn.slots.size:
+        if turn.slots.color or turn.slots.size or turn.slots.variant:
             await _quote(turn, targets)
 
 
@@ -404,4 +409,6 @@ async def act(
     }
     if turn.focus is not None:
         update["focus"] = turn.focus
+    if turn.current is not False:
+        update["current"] = turn.current
     return update

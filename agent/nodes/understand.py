@@ -10,7 +10,7 @@ from agent.clarification import ORDER_INTENTS, missing_slot_question
 from agent.context import AgentContext, remaining
 from agent.guardrails import detect_injection
 from agent.llm_router import classify_async
-from agent.references import PRODUCT_INTENTS, is_follow_up, resolve_targets
+from agent.references import PRODUCT_INTENTS, is_follow_up, resolve_targets, variant_value
 from agent.router import Understanding
 from agent.slots import Slots, extract
 from agent.state import AgentState, last_user_text
@@ -32,8 +32,12 @@ def choose_intent(u: Understanding, slots: Slots, state: AgentState) -> str:
             return pending
     if gives_identity and u.intent not in ORDER_INTENTS and not slots.query:
         return pending if pending in ORDER_INTENTS else "order_status"
+    picks_one = slots.cheaper or slots.pricier or slots.ordinal is not None
+    if u.intent == "compare" and picks_one and not slots.query:
+        return "price_stock"  # "the cheaper one" is about one product, not a comparison
     if is_follow_up(slots, state.get("focus", [])) and u.intent not in PRODUCT_INTENTS:
-        return "product_question" if slots.color or slots.size else "price_stock"
+        named_variant = slots.color or slots.size or slots.variant
+        return "product_question" if named_variant else "price_stock"
     return u.intent
 
 
@@ -42,6 +46,12 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     text = last_user_text(state)
     slots = extract(text)
+    current = state.get("current")
+    anchor = current or next(iter(state.get("focus", [])), None)
+    if anchor and slots.query:
+        value = variant_value(ctx.catalog.get(anchor["product_id"]), slots.query)
+        if value:  # "what about in coral?" picks a variant of the product in focus
+            slots = slots.model_copy(update={"variant": value, "query": ""})
     verdict = detect_injection(text)
     if verdict.is_injection:  # refuse without asking the router (or any model)
         u = Understanding(intent="out_of_scope", confidence=1.0, intents=["out_of_scope"])
@@ -64,7 +74,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     if state.get("strikes", 0) >= MAX_STRIKES and intent not in {"greeting", "human_handoff"}:
         intent, handoff_reason = "human_handoff", "assistant could not help after several tries"
 
-    targets = resolve_targets(slots, state.get("focus", []), intent)
+    targets = resolve_targets(slots, state.get("focus", []), intent, current)
     question = missing_slot_question(
         intent,
         slots,
@@ -79,6 +89,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "confidence": u.confidence,
         "slots": slots.model_dump(mode="json"),
         "targets": targets,
+        "current": targets[0] if len(targets) == 1 else current,
         "customer": customer,
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
