@@ -281,7 +281,11 @@ def _build_transformers(spec: str, source: str | Path, settings: Settings) -> Lo
     from transformers import pipeline
 
     entry = _load_cached(spec, source)
-    generation: dict[str, Any] = {"max_new_tokens": settings.max_new_tokens}
+    # a mild repetition penalty keeps small models out of loops
+    generation: dict[str, Any] = {
+        "max_new_tokens": settings.max_new_tokens,
+        "repetition_penalty": 1.15,
+    }
     if settings.temperature > 0:
         generation.update(do_sample=True, temperature=settings.temperature)
     else:

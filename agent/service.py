@@ -162,7 +162,8 @@ class ShopAgent:
                 clock=clock or fixed_clock(settings.now),
                 store_name=db.info().name,
                 search_k=settings.search_k,
-                history_turns=settings.history_turns,
+                # history confuses tiny models; the facts carry what they need
+                history_turns=settings.history_turns if caps.tool_calling else 0,
                 # a capable (tool-calling) model gets a second try; the tiny default one call
                 compose_attempts=2 if caps.tool_calling else 1,
             )

@@ -44,10 +44,15 @@ class Settings(BaseSettings):
     inventory_timeout_s: float = Field(2.0, gt=0)
     inventory_retries: int = Field(3, ge=0, le=10)
     model_cache_dir: Path | None = Field(None, description="Converted local model weights.")
-    max_new_tokens: int = Field(96, ge=8, le=4096)
+    max_new_tokens: int = Field(64, ge=8, le=4096)
     temperature: float = Field(0.0, ge=0, le=2)
     search_k: int = Field(5, ge=1, le=50)
-    history_turns: int = Field(8, ge=1, le=100, description="Turns of history kept in prompts.")
+    history_turns: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="Turns of history in prompts of capable models (tiny models get none).",
+    )
     now: str | None = Field(None, description="Fixed ISO clock for demos and evals.")
     turn_budget_s: float = Field(
         30.0, gt=0, description="Most seconds a turn may take; slower parts degrade honestly."

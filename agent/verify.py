@@ -25,7 +25,9 @@ def numbers(text: str) -> set[str]:
     return out
 
 
-def verify_answer(answer: str, facts: Facts, *, evidence: str, user_message: str) -> list[str]:
+def verify_answer(
+    answer: str, facts: Facts, *, evidence: str, user_message: str, intent: str = ""
+) -> list[str]:
     """Problems found (empty when the answer may be shown).
 
     ``evidence`` is every text the answer may draw numbers from (facts, deterministic answer).
@@ -40,6 +42,10 @@ def verify_answer(answer: str, facts: Facts, *, evidence: str, user_message: str
         problems.append("leaks prompt text")
     if "?" in text:
         problems.append("asks a question (only the clarify step asks)")
+    if _repeats(text):
+        problems.append("repeats itself")
+    if intent == "price_stock" and facts.quotes and not _states_price_or_stock(text, facts):
+        problems.append("states neither price nor stock")
     unsupported = numbers(text) - numbers(evidence) - numbers(user_message)
     if unsupported:
         problems.append(f"numbers not in tool results: {sorted(unsupported)}")
@@ -91,9 +97,25 @@ def _status_claims(text: str, facts: Facts) -> list[str]:
 
 
 def _names_a_product(text: str, facts: Facts) -> bool:
+    """At least 80% of some product's name words (longer than two letters) are in the text."""
     said = set(_WORD.findall(text.casefold()))
     for item in [*facts.products, *facts.details]:
         words = [w for w in _WORD.findall(item["name"].casefold()) if len(w) > 2]
-        if words and sum(w in said for w in words) >= max(1, (2 * len(words)) // 3):
+        if words and sum(w in said for w in words) >= max(1, -(-4 * len(words) // 5)):
             return True
     return False
+
+
+def _repeats(text: str, n: int = 4, times: int = 3) -> bool:
+    """Some run of ``n`` words occurs ``times`` or more: a generation loop."""
+    words = _WORD.findall(text.casefold())
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return any(grams.count(g) >= times for g in set(grams))
+
+
+def _states_price_or_stock(text: str, facts: Facts) -> bool:
+    said = numbers(text)
+    for quote in facts.quotes.values():
+        if numbers(str(quote["price"])) & said or str(quote["stock"]) in said:
+            return True
+    return bool(re.search(r"\b(?:in stock|out of stock|sold out|available)\b", text, re.I))

@@ -123,3 +123,20 @@ def test_rule_sentence_and_money() -> None:
         "15% restocking fee; refunds go to the original payment."
     )
     assert money("5") == "$5.00" and money("5", "EUR") == "5.00 EUR"
+
+
+def test_generation_loops_are_rejected() -> None:
+    loop = "The Brewster Gooseneck Kettle is great because it is great " * 4
+    assert "repeats itself" in _check(loop)
+
+
+def test_price_answer_must_state_price_or_stock() -> None:
+    facts = collect(_calls())
+    text = "The Brewster Gooseneck Kettle is a lovely kettle with a gooseneck spout."
+    evidence = template_answer("price_stock", facts, store="S")
+    problems = verify_answer(text, facts, evidence=evidence, user_message="", intent="price_stock")
+    assert "states neither price nor stock" in problems
+
+
+def test_partial_names_of_another_product_do_not_count() -> None:
+    assert "does not name the product" in _check("The Brewster Kettle is $44.99, 12 in stock.")

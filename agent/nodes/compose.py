@@ -88,7 +88,7 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
             tokens += _tokens(reply)
             text = str(reply.content).strip()
             problems = verify_answer(
-                text, facts, evidence=evidence, user_message=last_user_text(state)
+                text, facts, evidence=evidence, user_message=last_user_text(state), intent=intent
             )
             if leaks_system_prompt(text, messages[0].text):
                 problems.append("leaks the system prompt")
