@@ -42,6 +42,8 @@ class Understanding(BaseModel):
     confidence: float
     intents: list[Intent]
     """Every distinct intent found, primary first (multi-intent turns)."""
+    spans: dict[str, str] = {}
+    """The clause of the message each intent came from (multi-intent turns)."""
 
 
 class IntentRouter(Protocol):
@@ -99,13 +101,16 @@ class EmbeddingRouter:
                 intent=intent, confidence=round(scores[intent], 4), intents=[intent]
             )
         found: list[tuple[str, float]] = []
+        spans: dict[str, str] = {}
         for clause in clauses:
             part = self.scores(clause)
             best = max(part, key=part.__getitem__)
             if best not in {f for f, _ in found} and (not found or part[best] >= self._secondary):
                 found.append((best, part[best]))
+                spans[best] = clause
         return Understanding(
             intent=found[0][0],  # type: ignore[arg-type]
             confidence=round(found[0][1], 4),
             intents=[f for f, _ in found],  # type: ignore[misc]
+            spans=spans,
         )

@@ -46,6 +46,8 @@ class AgentState(TypedDict, total=False):
     # per turn
     intent: str
     intents: list[str]
+    spans: dict[str, str]
+    """Per intent, the clause of the message it came from (multi-intent turns)."""
     confidence: float
     slots: dict[str, Any]
     targets: list[FocusItem]

@@ -112,11 +112,9 @@ def _policy(facts: Facts) -> str:
     if not facts.policy:
         return ""
     best = facts.policy[0]
-    text = f"From our return policy ({best['heading']}): {best['text'].strip()}"
+    cited = f"From our return policy ({best['heading']}): {best['text'].strip()}"
     rule = best.get("rule")
-    if rule:
-        text += "\n\n" + rule_sentence(rule, best.get("category"))
-    return text
+    return f"{rule_sentence(rule, best.get('category'))}\n\n{cited}" if rule else cited
 
 
 def rule_sentence(rule: dict, category: str | None) -> str:

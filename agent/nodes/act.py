@@ -214,7 +214,7 @@ async def compare(turn: Turn) -> None:
 
 
 async def return_policy(turn: Turn) -> None:
-    question = _last_user_text(turn)
+    question = turn.state.get("spans", {}).get("return_policy") or _last_user_text(turn)
     targets = list(turn.state.get("targets", []))
     category = targets[0]["category"] if targets else _category_in(turn)
     await turn.call(

@@ -86,6 +86,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     return {
         "intent": intent,
         "intents": intents,
+        "spans": dict(getattr(u, "spans", {}) or {}),
         "confidence": u.confidence,
         "slots": slots.model_dump(mode="json"),
         "targets": targets,
