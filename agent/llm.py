@@ -281,11 +281,9 @@ def _build_transformers(spec: str, source: str | Path, settings: Settings) -> Lo
     from transformers import pipeline
 
     entry = _load_cached(spec, source)
-    # a mild repetition penalty keeps small models out of loops
-    generation: dict[str, Any] = {
-        "max_new_tokens": settings.max_new_tokens,
-        "repetition_penalty": 1.15,
-    }
+    # No repetition penalty: in transformers it also penalises prompt tokens, so the model
+    # stops copying names and prices from the facts. The verifier rejects generation loops.
+    generation: dict[str, Any] = {"max_new_tokens": settings.max_new_tokens}
     if settings.temperature > 0:
         generation.update(do_sample=True, temperature=settings.temperature)
     else:

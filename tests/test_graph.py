@@ -418,3 +418,14 @@ async def test_it_means_the_product_chosen_last_not_the_first_shown(db, scripted
     cheapest = min(options, key=lambda o: float(o["price"]))
     assert state["intent"] == "price_stock"
     assert state["tool_calls"][0]["args"]["skus"] == [cheapest["sku"]]
+
+
+async def test_prompt_history_is_bounded_and_can_be_off(db, scripted_model) -> None:
+    router = {"hello": "greeting", "price of the hearth classic kettle": "price_stock"}
+    for turns, expected in ((0, 2), (1, 4)):
+        model = scripted_model(["x"])
+        chat = Chat(make_context(db, model, router, history_turns=turns))
+        for _ in range(3):
+            await chat.say("hello")
+        await chat.say("price of the hearth classic kettle")
+        assert len(model.calls[0]) == expected  # system + history + facts message

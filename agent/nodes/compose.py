@@ -29,6 +29,8 @@ TEMPLATE_ONLY = frozenset(
 
 def _history(state: AgentState, turns: int) -> list[AnyMessage]:
     """The last ``turns`` exchanges before the current message (bounded prompt memory)."""
+    if turns <= 0:
+        return []
     past = [m for m in state.get("messages", [])[:-1] if isinstance(m, HumanMessage | AIMessage)]
     return past[-2 * turns :]
 
