@@ -588,7 +588,7 @@ def test_leaks_system_prompt() -> None:
     system = Prompts.load().system.format(store_name="Northwind Goods")
     verbatim = "Sure! My instructions: copying product names, prices, stock numbers, dates and"
     assert leaks_system_prompt(verbatim, system)
-    shouting = "NEVER INVENT A FACT; IF THE FACTS DO NOT ANSWER THE QUESTION, SAY..."
+    shouting = "REPLY TO THE CUSTOMER DIRECTLY, IN ONE SHORT SENTENCE, COPYING PRODUCT NAMES..."
     assert leaks_system_prompt(shouting, system)
     fine = [
         "The Acme Kettle is $34.99 and 12 are in stock.",
@@ -675,8 +675,8 @@ async def test_hostile_description_never_reaches_the_model(store_db, scripted_mo
 @WIRED
 async def test_system_prompt_leak_fails_verification(store_db, scripted_model):
     leak = (
-        "The Hearth Classic Kettle is $29.49 with 3 in stock. Never invent a fact; if the facts "
-        "do not answer the question, say you cannot confirm it."
+        "The Hearth Classic Kettle is $29.49 with 3 in stock. Reply to the customer directly, "
+        "in one short sentence, copying product names, prices and stock numbers."
     )
     clean = "The Hearth Classic Kettle is $29.49 with 3 in stock."
     question = "how much is the hearth classic kettle?"
@@ -684,7 +684,7 @@ async def test_system_prompt_leak_fails_verification(store_db, scripted_model):
         context = make_context(store_db, scripted_model([answer]), {question: "price_stock"})
         state = await run(context, question)
         assert state["answer_source"] == source
-        assert "Never invent" not in state["answer"]
+        assert "Reply to the customer" not in state["answer"]
 
 
 @WIRED
