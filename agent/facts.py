@@ -85,6 +85,15 @@ STATUS_WORDS = {
 }
 
 
+NEXT_STEPS = {
+    "pending": "It can still be cancelled if you change your mind.",
+    "processing": "It is being prepared; tracking details follow when it ships.",
+    "shipped": "You can follow it with the tracking number above.",
+    "delivered": "If anything is wrong with it, I can help you start a return.",
+}
+"""What the shopper can do next, by order status (only actions this assistant supports)."""
+
+
 def order_line(order: dict[str, Any]) -> str:
     """One order in plain words: status, dates, tracking, items."""
     parts = [f"Order {order['number']} {STATUS_WORDS[order['status']]}"]
@@ -99,6 +108,8 @@ def order_line(order: dict[str, Any]) -> str:
         text += f" Tracking: {order.get('carrier') or 'carrier'} {order['tracking_number']}."
     items = ", ".join(f"{i['quantity']} x {i['name']}" for i in order["items"])
     text += f" Items: {items}. Total {money(order['total'], order['currency'])}."
+    if step := NEXT_STEPS.get(order["status"]):
+        text += f" {step}"
     return text
 
 
