@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install data model demo test lint clean
+.PHONY: install data model chromium demo test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,15 @@ data: install
 model: install
 	$(BIN)/shopagent setup
 
+# Debian's Chromium for the widget's browser test (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 demo: data model
 	$(BIN)/shopagent demo
 
-test: data model
+test: data model chromium
 	$(BIN)/ruff check agent tools evals tests benchmarks
 	$(BIN)/python -m pytest -q
 

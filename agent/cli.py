@@ -296,6 +296,20 @@ def inventory_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opt
     serve(_settings().database, host, port)
 
 
+def _register_plugins() -> None:
+    """Command groups that live with their feature: search/import, evals, the HTTP server."""
+    from agent.cli_search import register as register_search
+    from agent.server.cli import register as register_server
+    from evals.cli import eval_app
+
+    register_search(app, store_app)
+    register_server(app)
+    app.add_typer(eval_app, name="eval")
+
+
+_register_plugins()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -65,6 +65,29 @@ class Settings(BaseSettings):
     )
     openai_timeout_s: float = Field(30.0, gt=0)
 
+    # -- HTTP service (shopagent serve) --------------------------------------------------------
+    checkpoint_url: str | None = Field(
+        None, description="postgresql://... for shared checkpoints (default: SQLite file)."
+    )
+    store_url: str | None = Field(None, description="postgresql://... store database.")
+    keys_url: str | None = Field(None, description="Where integrator keys live.")
+    shopper_token_secret: SecretStr | None = Field(
+        None, description="HMAC secret for the shop's signed shopper tokens."
+    )
+    shopper_token_audience: str = "shopagent"
+    shopper_token_max_age_s: int = Field(86_400, gt=0)
+    rate_limit_per_minute: int = Field(120, gt=0)
+    rate_limit_burst: int = Field(30, gt=0)
+    max_request_bytes: int = Field(262_144, gt=0)
+    cors_origins: list[str] = Field(default_factory=list)
+    key_cache_s: float = Field(5.0, ge=0)
+    metrics_public: bool = False
+    docs: bool = True
+    stream_drafts: bool = False
+    log_format: str = "json"
+    log_level: str = "INFO"
+    heartbeat_s: float = Field(15.0, gt=0)
+
     @classmethod
     def settings_customise_sources(
         cls,

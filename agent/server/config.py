@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.settings import Settings
 
@@ -37,7 +36,9 @@ class ServerConfig(BaseModel):
         120, ge=0, description="Default per-key request rate (0: unlimited); keys may override."
     )
     rate_limit_burst: int = Field(30, ge=1, description="Requests a key may send at once.")
-    max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body.")
+    max_request_bytes: int = Field(
+        256 * 1024, ge=1024, description="Largest request body (OpenAI clients send history)."
+    )
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API.")
     key_cache_s: float = Field(
         5.0, ge=0, description="How long a verified key is cached (revocation delay)."
@@ -55,52 +56,21 @@ class ServerConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ServerConfig:
-        """Fields from ``settings`` (when it has them) over the environment over defaults."""
-        env = _EnvServerSettings()
-        values: dict[str, Any] = {}
-        for name in cls.model_fields:
-            if name in getattr(type(settings), "model_fields", {}):
-                value = getattr(settings, name)
-            else:
-                value = getattr(env, name, None)
-            if value is not None:
-                values[name] = value
+        """The server's fields from the one ``Settings`` object; ``overrides`` win."""
+        values: dict[str, Any] = {
+            name: getattr(settings, name)
+            for name in cls.model_fields
+            if getattr(settings, name, None) is not None
+        }
         if "keys_url" not in values:
             values["keys_url"] = str(Path(settings.home) / "keys.sqlite")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
 
-class _EnvServerSettings(BaseSettings):
-    """``SHOPAGENT_*`` variables for server fields ``Settings`` does not define (yet)."""
-
-    model_config = SettingsConfigDict(env_prefix="SHOPAGENT_", extra="ignore")
-
-    keys_url: str | None = None
-    shopper_token_secret: SecretStr | None = None
-    shopper_token_audience: str | None = None
-    shopper_token_max_age_s: int | None = None
-    rate_limit_per_minute: float | None = None
-    rate_limit_burst: int | None = None
-    max_request_bytes: int | None = None
-    cors_origins: tuple[str, ...] | None = None
-    key_cache_s: float | None = None
-    metrics_public: bool | None = None
-    docs: bool | None = None
-    stream_drafts: bool | None = None
-    log_format: Literal["json", "text"] | None = None
-    log_level: str | None = None
-    heartbeat_s: float | None = None
-    checkpoint_url: str | None = None
-    store_url: str | None = None
-
-
 def backend_urls(settings: Settings) -> tuple[str | None, str | None]:
-    """``(checkpoint_url, store_url)`` from settings, else the environment."""
-    env = _EnvServerSettings()
-    checkpoint = getattr(settings, "checkpoint_url", None) or env.checkpoint_url
-    store = getattr(settings, "store_url", None) or env.store_url
-    return checkpoint, store
+    """``(checkpoint_url, store_url)`` from settings."""
+    return settings.checkpoint_url, settings.store_url
 
 
 def is_postgres(url: str | None) -> bool:

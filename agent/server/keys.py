@@ -139,6 +139,7 @@ class KeyStore:
         self._db: _Sqlite | _Postgres = _Postgres(url) if is_postgres(url) else _Sqlite(url)
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._owners: dict[str, tuple[float, ThreadOwner]] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -225,8 +226,21 @@ class KeyStore:
         return changed > 0
 
     def thread(self, thread_id: str) -> ThreadOwner | None:
+        """The thread's owner. Owners of signed-in threads never change, so they are
+        cached for good; anonymous ones for ``cache_s`` (another process may bind them)."""
+        now = time.monotonic()
+        cached = self._owners.get(thread_id)
+        if cached is not None and (
+            cached[1].customer is not None or now - cached[0] < self.cache_s
+        ):
+            return cached[1]
         rows = self._db.rows("SELECT * FROM api_threads WHERE thread_id = ?", (thread_id,))
-        return ThreadOwner(**dict(rows[0])) if rows else None
+        owner = ThreadOwner(**dict(rows[0])) if rows else None
+        if owner is not None:
+            if len(self._owners) > 100_000:
+                self._owners.clear()
+            self._owners[thread_id] = (now, owner)
+        return owner
 
     def bind_customer(self, thread_id: str, customer: str) -> None:
         """An anonymous thread continues signed in: it belongs to that shopper from now on."""
@@ -234,3 +248,4 @@ class KeyStore:
             "UPDATE api_threads SET customer = ? WHERE thread_id = ? AND customer IS NULL",
             (customer, thread_id),
         )
+        self._owners.pop(thread_id, None)

@@ -68,12 +68,12 @@ class Metrics:
             "shopagent_auth_failures", "Requests refused for a missing/invalid key.", registry=r
         )
 
-    def observe_turn(self, result: dict[str, Any]) -> None:
+    def observe_turn(self, result: dict[str, Any], *, skip_calls: int = 0) -> None:
         intent = str(result.get("intent") or "unknown")
         source = str(result.get("answer_source") or "").split(" ")[0] or "unknown"
         self.turns.labels(intent, source).inc()
         self.turn_latency.labels(intent).observe(float(result.get("latency_ms", 0)) / 1000)
-        for call in result.get("tool_calls") or []:
+        for call in (result.get("tool_calls") or [])[skip_calls:]:
             ok = bool(call.get("ok"))
             self.tool_calls.labels(call.get("name", "?"), str(ok).lower()).inc()
             if not ok:

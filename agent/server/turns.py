@@ -121,10 +121,11 @@ class ServerRuntime:
     async def confirm(self, thread_id: str, approve: bool, caller: Caller) -> TurnResult:
         agent = self.ready_agent
         async with self.lock(thread_id):
-            if not await agent.pending_confirmation(thread_id):
+            pending, carried = await self._pending_state(thread_id)
+            if not pending:
                 raise ApiError(409, "nothing_to_confirm", "this thread is not waiting for a yes/no")
             result = await agent.confirm(thread_id, approve, customer_email=caller.customer)
-        self._observe(result.model_dump(mode="json"), 0)
+        self._observe(result.model_dump(mode="json"), 0, carried)
         return result
 
     async def pending(self, thread_id: str) -> dict[str, Any] | None:
@@ -138,59 +139,88 @@ class ServerRuntime:
 
         ``approve`` answers the pending confirmation instead of a message.
         """
+        async for batch in self.stream_batches(thread_id, message, caller, approve=approve):
+            for event in batch:
+                yield event
+
+    async def stream_batches(
+        self, thread_id: str, message: str | None, caller: Caller, *, approve: bool | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """:meth:`stream`, with the events known at the same moment in one list (one write)."""
         agent = self.ready_agent
         if approve is None:
             message = validate_message(message or "")
         async with self.lock(thread_id):
+            pending, carried = await self._pending_state(thread_id)
             if approve is not None:
-                if not await agent.pending_confirmation(thread_id):
+                if not pending:
                     raise ApiError(
                         409, "nothing_to_confirm", "this thread is not waiting for a yes/no"
                     )
                 message = "yes" if approve else "no"
             assert message is not None
             live_tools = False
+            # a resumed confirmation carries the tool calls of the turn that asked
+            emitted = carried
             try:
                 async for event in agent.stream(
                     message, thread_id=thread_id, customer_email=caller.customer
                 ):
                     kind = event.get("type")
+                    batch: list[dict[str, Any]] = []
                     if kind == "token":
                         if self.config.stream_drafts:
-                            yield {"type": "draft", "text": event.get("text", "")}
+                            batch.append({"type": "draft", "text": event.get("text", "")})
                     elif kind == "node":
-                        yield {"type": "node", "node": event.get("node")}
-                        if event.get("node") == "act" and not live_tools:
-                            for call in event.get("tool_calls") or []:
-                                yield _tool_event("tool_started", call)
-                                yield _tool_event("tool_finished", call)
+                        batch.append({"type": "node", "node": event.get("node")})
+                        if not live_tools:
+                            for call in (event.get("tool_calls") or [])[emitted:]:
+                                emitted += 1
+                                batch.append(_tool_event("tool_started", call))
+                                batch.append(_tool_event("tool_finished", call))
                     elif kind in ("tool_started", "tool_finished"):
                         live_tools = True
-                        yield event
+                        batch.append(event)
                     elif kind == "final":
                         result = event["result"]
-                        self._observe(result, len(message))
+                        self._observe(result, len(message), carried)
+                        if not live_tools:  # calls of nodes that report none (confirm)
+                            for call in (result.get("tool_calls") or [])[emitted:]:
+                                batch.append(_tool_event("tool_started", call))
+                                batch.append(_tool_event("tool_finished", call))
                         for piece in answer_pieces(result.get("answer", "")):
-                            yield {"type": "token", "text": piece}
+                            batch.append({"type": "token", "text": piece})
                         if result.get("confirmation"):
-                            yield {"type": "confirmation", **result["confirmation"]}
-                        yield {"type": "final", **with_cards(result)}
+                            batch.append({"type": "confirmation", **result["confirmation"]})
+                        batch.append({"type": "final", **with_cards(result)})
                     else:
-                        yield event
+                        batch.append(event)
+                    if batch:
+                        yield batch
             except ShopAgentError as exc:
                 self.metrics.turn_errors.labels(type(exc).__name__).inc()
                 status, code, text, hint = shopagent_error_parts(exc)
-                yield {"type": "error", "status": status, "code": code, "message": text,
-                       "hint": hint, "request_id": request_id_var.get()}  # fmt: skip
+                yield [{"type": "error", "status": status, "code": code, "message": text,
+                        "hint": hint, "request_id": request_id_var.get()}]  # fmt: skip
             except Exception:
                 self.metrics.turn_errors.labels("internal").inc()
                 log.exception("turn failed while streaming")
-                yield {"type": "error", "status": 500, "code": "internal_error",
-                       "message": "internal error; quote the request_id",
-                       "request_id": request_id_var.get()}  # fmt: skip
+                yield [{"type": "error", "status": 500, "code": "internal_error",
+                        "message": "internal error; quote the request_id",
+                        "request_id": request_id_var.get()}]  # fmt: skip
 
-    def _observe(self, result: dict[str, Any], chars: int) -> None:
-        self.metrics.observe_turn(result)
+    async def _pending_state(self, thread_id: str) -> tuple[bool, int]:
+        """(waits for a confirmation, tool calls already in the state), from one snapshot."""
+        snapshot = await self.ready_agent.graph.aget_state(
+            {"configurable": {"thread_id": thread_id}}
+        )
+        if not any(task.interrupts for task in snapshot.tasks):
+            return False, 0
+        return True, len(snapshot.values.get("tool_calls") or [])
+
+    def _observe(self, result: dict[str, Any], chars: int, carried: int = 0) -> None:
+        """Metrics and one log record; ``carried``: tool calls already counted."""
+        self.metrics.observe_turn(result, skip_calls=carried)
         log.info(
             "turn answered",
             extra={
