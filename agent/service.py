@@ -264,11 +264,7 @@ class ShopAgent:
 
     async def pending_confirmation(self, thread_id: str) -> dict[str, Any] | None:
         """The confirmation this thread is waiting for, or None."""
-        snapshot = await self.graph.aget_state(self._config(thread_id))
-        for task in snapshot.tasks:
-            for intr in task.interrupts:
-                return dict(intr.value) if isinstance(intr.value, dict) else {"text": intr.value}
-        return None
+        return _interrupt(await self.graph.aget_state(self._config(thread_id)))
 
     async def history(self, thread_id: str) -> list[dict[str, str]]:
         """The thread's messages as ``{role, content}`` (bounded by the state's memory)."""
@@ -283,7 +279,7 @@ class ShopAgent:
     async def _result(self, thread_id: str, started: float) -> TurnResult:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         state = snapshot.values
-        confirmation = await self.pending_confirmation(thread_id)
+        confirmation = _interrupt(snapshot)
         answer = state.get("answer", "")
         if confirmation:
             answer = confirmation.get("question", answer)
@@ -302,3 +298,11 @@ class ShopAgent:
             tokens=state.get("tokens", 0),
             thread_id=thread_id,
         )
+
+
+def _interrupt(snapshot: Any) -> dict[str, Any] | None:
+    """The pending interrupt's payload in a state snapshot, or None."""
+    for task in snapshot.tasks:
+        for intr in task.interrupts:
+            return dict(intr.value) if isinstance(intr.value, dict) else {"text": intr.value}
+    return None
