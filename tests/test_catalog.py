@@ -28,6 +28,7 @@ from tools.catalog import (
     IndexStats,
     InMemoryCatalog,
     _where,
+    db_stock_filter,
     open_catalog,
     select_variant,
     tokenize,
@@ -35,7 +36,16 @@ from tools.catalog import (
 from tools.embeddings import Embedder, get_embedder
 from tools.protocols import Catalog
 from tools.results import SearchFilters
-from tools.store.schema import Product
+from tools.search_request import RequestFilters
+from tools.store.db import StoreDB
+from tools.store.schema import (
+    Product,
+    ReturnPolicy,
+    ReturnRule,
+    StockLevel,
+    StoreData,
+    StoreInfo,
+)
 
 pytestmark = pytest.mark.real_model
 
@@ -721,8 +731,12 @@ def test_incremental_indexing(tmp_path: Path, embedder: Embedder, products) -> N
         "matte",
         "black",
     ]
+    assert "attr_material" not in meta["attr_keys"]
+    # With no recorded material, a material filter falls back to the text ("Stainless steel").
     steel = SearchFilters(attributes={"material": "steel"})
-    assert kettle.id not in _ids(catalog.search("kettle", filters=steel))
+    assert kettle.id in _ids(catalog.search("kettle", filters=steel))
+    walnut = SearchFilters(attributes={"material": "walnut"})
+    assert kettle.id not in _ids(catalog.search("kettle", filters=walnut))
 
     # A removed product is deleted and can no longer be found.
     remaining = [p for p in edited if p.id != "o-headlamp"]
@@ -899,3 +913,192 @@ def test_tokenize_and_select_variant(products) -> None:
     )
     assert select_variant(kettle, SearchFilters(brand="Copperleaf")) is None
     assert select_variant(kettle, SearchFilters(min_price=Decimal(45))) is None
+
+
+# --------------------------------------------------------------------------- exclusions, sort
+
+
+def test_exclusions_drop_products_and_variants(catalog: ChromaCatalog) -> None:
+    # "not black": a product with another colour stays, showing that variant.
+    hits = {h.product_id: h for h in catalog.search("kettle", exclude_terms=["black"], k=5)}
+    assert hits["k-gooseneck-kettle"].sku == "BL-GK-SLV"
+    assert hits["k-electric-kettle"].sku == "BL-EK-WHT"
+    assert "not black" in hits["k-gooseneck-kettle"].reason
+    # A product whose own text says "stainless steel" is dropped.
+    ids = _ids(catalog.search("kettle", exclude_terms=["stainless steel"], k=5))
+    assert "k-gooseneck-kettle" not in ids and "k-electric-kettle" in ids
+    # Carried by the request filters too (tools.search_request.RequestFilters).
+    via_filters = catalog.search("kettle", filters=RequestFilters(exclude_terms=["steel"]), k=5)
+    assert "k-gooseneck-kettle" not in _ids(via_filters)
+    # Only black variants: the product goes.
+    blender = catalog.search("blender", exclude_terms=["black"], k=5)
+    assert "k-blender" not in _ids(blender)
+
+
+def test_in_memory_exclusions_and_sort_match(catalog: ChromaCatalog, products) -> None:
+    mem = InMemoryCatalog(products)
+    hooked = {h.product_id: h.sku for h in mem.search("kettle", exclude_terms=["black"])}
+    assert hooked["k-gooseneck-kettle"] == "BL-GK-SLV"
+    assert "k-gooseneck-kettle" not in _ids(mem.search("kettle", exclude_terms=["steel"]))
+    prices = [h.price for h in mem.search("", filters=SearchFilters(category="Audio"), k=9)]
+    assert prices == sorted(prices)
+    dearest = mem.search("", filters=SearchFilters(category="Audio"), k=9, sort="price_desc")
+    assert [h.price for h in dearest] == sorted(prices, reverse=True)
+
+
+def test_sort_by_price_keeps_full_matches_first(catalog: ChromaCatalog) -> None:
+    hits = catalog.search("wireless headphones", sort="price_asc", k=5)
+    full = [h for h in hits if "wireless" in h.reason and "headphone" in h.reason]
+    assert full and hits[: len(full)] == full  # every-word matches first ...
+    assert [h.price for h in full] == sorted(h.price for h in full)  # ... by price
+    dear = catalog.search("speaker", sort="price_desc", k=4)
+    assert dear[0].product_id == "a-speaker"  # the only full match, then the rest by price
+    assert [h.price for h in dear[1:]] == sorted((h.price for h in dear[1:]), reverse=True)
+    with pytest.raises(ValueError):
+        catalog.search("kettle", sort="cheapest")  # type: ignore[arg-type]
+
+
+def test_single_retrievers_for_evaluation(catalog: ChromaCatalog) -> None:
+    assert catalog.search("comfy couch", method="bm25") == []  # no shared word
+    dense = catalog.search("comfy couch", method="dense", k=1)
+    assert dense[0].product_id == "fu-harbor-sofa"
+    lexical = catalog.search("insulatd botle", method="bm25", k=1)
+    assert lexical[0].product_id == "o-water-bottle" and lexical[0].reason.startswith("matched")
+    with pytest.raises(ValueError):
+        catalog.search("kettle", method="sparse")  # type: ignore[arg-type]
+
+
+def test_fusion_weights_follow_each_sides_confidence(catalog: ChromaCatalog) -> None:
+    _, snap = catalog._current()
+    kettle = snap.position["k-gooseneck-kettle"]
+    knife = snap.position["k-chef-knife"]
+    terms = ["gooseneck", "kettle"]
+    sure = {kettle: 0.8, knife: 0.5}
+    assert catalog._weights(snap, terms, [kettle], sure, [kettle]) == (1.0, 1.0)
+    # No lexical candidate has every word: BM25 counts less.
+    partial = catalog._weights(snap, [*terms, "zebra"], [kettle], sure, [kettle])
+    assert partial == (1.0, catalog.partial_lexical_weight) and partial[1] < 1
+    # The best dense candidate is not similar: dense counts less.
+    weak = catalog._weights(snap, terms, [knife], {knife: 0.2}, [kettle])
+    assert weak == (catalog.weak_dense_weight, 1.0) and weak[0] < 1
+    fused = catalog._fuse(([knife], {knife: 0.2}), ([kettle], {kettle: 3.0}), weak)
+    assert fused[kettle] > fused[knife]
+    minmax = ChromaCatalog(
+        catalog.client, catalog.collection_name, catalog.embedder, fusion="minmax"
+    )
+    assert minmax.search("gooseneck kettle", k=1)[0].product_id == "k-gooseneck-kettle"
+
+
+def test_compound_words_are_split_into_indexed_words(catalog: ChromaCatalog) -> None:
+    _, snap = catalog._current()
+    assert catalog._query_terms(snap, "waterbottle") == ["water", "bottle"]
+    assert catalog.search("waterbottle", k=1)[0].product_id == "o-water-bottle"
+
+
+# --------------------------------------------------------------------------- attribute matching
+
+
+def test_attribute_values_match_runs_of_words_and_gray() -> None:
+    pan = _p(
+        "pan",
+        "Everyday Pan",
+        "Acme",
+        "Kitchen",
+        "A pan.",
+        [("PAN-1", "30", {"color": "Fog Grey"})],
+        attributes={"material": "Tri-Ply Stainless Steel"},
+    )
+    assert select_variant(pan, SearchFilters(attributes={"material": "stainless steel"}))
+    assert select_variant(pan, SearchFilters(attributes={"material": "tri-ply"}))
+    assert select_variant(pan, SearchFilters(attributes={"material": "steel tri-ply"})) is None
+    assert select_variant(pan, SearchFilters(attributes={"color": "gray"}))  # grey == gray
+    assert select_variant(pan, SearchFilters(attributes={"colour": "fog gray"})) is None  # key
+
+
+def test_unrecorded_attributes_fall_back_to_the_text() -> None:
+    bowl = _p("bowl", "Stainless Steel Dog Bowl", "Acme", "Pets", "", [("B-1", "9", {})])
+    assert select_variant(bowl, SearchFilters(attributes={"material": "stainless steel"}))
+    assert select_variant(bowl, SearchFilters(attributes={"material": "ceramic"})) is None
+    # Colour and size are variant axes: never matched on text ("a red night mode").
+    lamp = _p("lamp", "Headlamp", "Acme", "Outdoor", "A red night mode.", [("L-1", "9", {})])
+    assert select_variant(lamp, SearchFilters(attributes={"color": "red"})) is None
+    assert select_variant(lamp, exclude_terms=["red"]) is None
+    assert select_variant(lamp, exclude_terms=["blue"]) is not None
+
+
+def test_facets_name_what_a_request_can_ask_for(catalog: ChromaCatalog) -> None:
+    found = catalog.facets()
+    assert {"Kitchen", "Audio", "Home Office"} <= set(found["categories"])
+    assert {"Brewline", "Lumen & Co."} <= set(found["brands"])
+    assert {"matte black", "slate gray", "navy blue"} <= set(found["colors"])
+    assert found["materials"] == ["stainless steel"]
+    assert {"9", "xl"} <= set(found["values"]) and {"color", "size", "material"} <= set(
+        found["keys"]
+    )
+
+
+# --------------------------------------------------------------------------- live stock
+
+
+def test_db_stock_filter_feeds_in_stock_only(catalog: ChromaCatalog, products) -> None:
+    data = StoreData(
+        info=StoreInfo(name="Test"),
+        products=products,
+        stock=[
+            StockLevel(sku="BL-GK-SLV", stock=0),
+            StockLevel(sku="BL-GK-BLK", stock=3),
+            StockLevel(sku="BL-EK-WHT", stock=1),
+        ],
+        customers=[],
+        orders=[],
+        policy=ReturnPolicy(default=ReturnRule(window_days=30)),
+    )
+    db = StoreDB.in_memory(data)
+    hook = db_stock_filter(db, chunk=2)
+    assert hook(["BL-GK-SLV", "BL-GK-BLK", "BL-EK-WHT", "BL-EK-BLK", "nope"]) == {
+        "BL-GK-BLK",
+        "BL-EK-WHT",
+    }
+    live = ChromaCatalog(
+        catalog.client, catalog.collection_name, catalog.embedder, stock_filter=hook
+    )
+    hits = live.search("kettle", filters=SearchFilters(in_stock_only=True), k=5)
+    assert {h.product_id: h.sku for h in hits} == {
+        "k-gooseneck-kettle": "BL-GK-BLK",
+        "k-electric-kettle": "BL-EK-WHT",
+    }
+    assert all("in stock" in h.reason for h in hits)
+
+
+# --------------------------------------------------------------------------- embedder identity
+
+
+class _Renamed:
+    """The same vectors under another identity (as if the backend had changed)."""
+
+    def __init__(self, inner: Embedder, identity: str) -> None:
+        self.inner, self.identity = inner, identity
+        self.calls = 0
+
+    def embed(self, texts, batch_size: int = 32):
+        self.calls += len(texts)
+        return self.inner.embed(texts, batch_size=batch_size)
+
+    def embed_one(self, text: str):
+        return self.inner.embed_one(text)
+
+
+def test_another_embedder_re_embeds_everything(
+    tmp_path: Path, embedder: Embedder, products
+) -> None:
+    subset = products[:4]
+    first = _Renamed(embedder, "minilm:torch:default")
+    ChromaCatalog(_client(tmp_path), "products", first).index(subset)  # type: ignore[arg-type]
+    same = ChromaCatalog(_client(tmp_path), "products", first)  # type: ignore[arg-type]
+    assert same.index(subset).embedded == 0
+    other = _Renamed(embedder, "minilm:onnx-int8:default")
+    stats = ChromaCatalog(_client(tmp_path), "products", other).index(subset)  # type: ignore[arg-type]
+    assert (stats.embedded, stats.updated, other.calls) == (4, 4, 4)
+    meta = _client(tmp_path).get_collection("products").metadata
+    assert meta["embedder"] == "minilm:onnx-int8:default"
+    assert embedder.identity.endswith(":torch:default")

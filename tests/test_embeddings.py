@@ -21,8 +21,10 @@ from tools.embeddings import (
     EMBEDDING_FUNCTION_NAME,
     ChromaEmbeddingFunction,
     Embedder,
+    OnnxEmbedder,
     default_model_path,
     get_embedder,
+    make_embedder,
 )
 
 pytestmark = pytest.mark.real_model
@@ -112,3 +114,55 @@ def test_chroma_uses_our_function_offline(tmp_path: Path, embedder: Embedder) ->
     assert isinstance(config_ef, ChromaEmbeddingFunction)
     assert reopened.query(query_texts=["camping shelter"], n_results=1)["ids"][0] == ["tent"]
     assert not isinstance(config_ef, DefaultEmbeddingFunction)
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def test_make_embedder_and_identity(embedder: Embedder) -> None:
+    torch_embedder = make_embedder("torch", max_seq_length=128)
+    assert isinstance(torch_embedder, Embedder) and not isinstance(torch_embedder, OnnxEmbedder)
+    assert torch_embedder.identity.endswith(":torch:128")
+    assert embedder.identity == f"{default_model_path().name}:torch:default"
+    onnx_embedder = make_embedder("onnx-int8", cache_dir="/nonexistent")
+    assert isinstance(onnx_embedder, OnnxEmbedder) and onnx_embedder.identity.endswith(
+        ":onnx-int8:default"
+    )
+    assert onnx_embedder.onnx_path == Path("/nonexistent/minilm-onnx/model-int8.onnx")
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        make_embedder("tensorflow")
+
+
+def test_onnx_backend_needs_the_onnx_package(tmp_path: Path, monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx":
+            raise ImportError("no onnx")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    with pytest.raises(ModelUnavailable, match="onnx"):
+        OnnxEmbedder(cache_dir=tmp_path).embed(["kettle"])
+    assert not (tmp_path / "minilm-onnx" / "model.onnx").exists()
+
+
+def test_onnx_backends_match_torch(tmp_path: Path, embedder: Embedder) -> None:
+    pytest.importorskip("onnx")
+    texts = ["stainless gooseneck kettle", "wireless noise-cancelling headphones", "a sofa"]
+    reference = embedder.embed(texts)
+    fp32 = OnnxEmbedder(cache_dir=tmp_path)
+    vectors = fp32.embed(texts)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, reference, atol=1e-4)  # same model, same vectors
+    assert (tmp_path / "minilm-onnx" / "model.onnx").is_file()
+    int8 = OnnxEmbedder(cache_dir=tmp_path, quantize=True)
+    cosine = np.sum(int8.embed(texts) * reference, axis=1)
+    assert cosine.min() > 0.97  # per-channel int8 stays close
+    assert int8.embed([]).shape == (0, 384)
+    # Batches are sorted by length inside; results come back in the caller's order.
+    np.testing.assert_allclose(fp32.embed_one("a sofa"), vectors[2], atol=1e-5)
+    # int8 activations are quantized per batch: alone vs in a batch differ a little.
+    assert float(int8.embed_one("a sofa") @ int8.embed(texts)[2]) > 0.98

@@ -12,16 +12,20 @@ Documents and metadata
     ``category``/``brand`` (plus ``category_label``/``brand_label`` as written), ``min_price``/
     ``max_price`` (cheapest/dearest variant, float), ``sku`` (cheapest SKU), ``skus``
     (``"|"``-joined), ``currency``, ``attr_<key>`` (list of lowercase values of the product's and
-    its variants' attributes: each whole value plus its words, so ``color: "Matte Black"`` is
-    ``["matte black", "matte", "black"]``, matched with Chroma's ``$contains``), the full product
-    JSON (``product``) so :meth:`ChromaCatalog.get` needs no SQL store, and two content hashes.
+    its variants' attributes: each whole value plus every run of its words, so
+    ``material: "tri-ply stainless steel"`` is matched by ``"stainless steel"`` and ``"steel"``,
+    with Chroma's ``$contains``; "grey" is spelled "gray"), the full product JSON (``product``) so
+    :meth:`ChromaCatalog.get` needs no SQL store, and two content hashes.
 
 Incremental indexing
     ``text_hash`` is the sha256 of the search text; ``hash`` also covers the whole product JSON
     and the metadata layout version. :meth:`ChromaCatalog.index` skips products whose ``hash``
     is unchanged, re-embeds only products whose ``text_hash`` changed (a price change re-uses
-    the stored vector), and deletes products no longer present. The collection metadata keeps a
-    ``revision`` (hash of all ids and hashes) that changes whenever the index does.
+    the stored vector), and deletes products no longer present. Texts to embed are sorted by
+    length first, so each batch pads little. The collection records the embedder's
+    ``identity`` (model, backend, sequence length); indexing with another embedder re-embeds
+    every product. The collection metadata keeps a ``revision``
+    (hash of all ids and hashes) that changes whenever the index does.
 
 Lexical side
     The BM25 index (bm25s) is built lazily in memory from the collection's documents and
@@ -32,22 +36,34 @@ Lexical side
     fused when it contains at least half of the query's words (:data:`MIN_COVERAGE`).
 
 Search
-    Dense (Chroma ``query`` with the filters as ``where``) and lexical candidates
-    (:data:`CANDIDATES` each) are filtered exactly (:func:`select_variant`) and fused with
-    reciprocal rank fusion; the hit's ``score`` is the fused score and ``reason`` says which
-    query words matched (else "similar meaning", or "weak match" below
-    :data:`WEAK_SIMILARITY`) and which filters applied. Dense candidates are not cut off by
+    The filters' necessary conditions are evaluated for the whole catalog at once (numpy masks
+    over prices, category, brand and attribute values); the exact filters (:func:`select_variant`,
+    exclusions, live stock) run only on candidates. Dense (Chroma ``query`` with the filters as
+    ``where``) and lexical candidates (:data:`CANDIDATES` each) are fused with reciprocal rank
+    fusion (``method`` picks one side alone, for evaluation); the hit's ``score`` is the fused
+    score and ``reason`` says which query words matched (else "similar meaning", or "weak match"
+    below :data:`WEAK_SIMILARITY`) and which filters applied. Dense candidates are not cut off by
     similarity: a vague query still gets ``k`` hits, the reason tells how close they are.
+    ``sort="price_asc"``/``"price_desc"`` orders the :data:`SORT_POOL` most relevant hits by
+    price, those containing every query word first; an empty query browses everything the
+    filters allow, cheapest first.
 
 Filter semantics (both implementations)
     ``category`` and ``brand`` match case-insensitively and exactly. ``attributes`` match a
     variant whose attributes (its own over the product's) contain the value case-insensitively,
-    as a whole value or as one of its words. The price range applies to the hit's SKU: the hit
-    shows the cheapest variant that satisfies the attribute and price filters (without filters,
-    the cheapest SKU); a product with no such variant is dropped. ``in_stock_only`` needs live
-    stock, which the catalog does not have: it is applied only when the catalog was given a
-    ``stock_filter`` hook (``skus -> in-stock skus``); otherwise it is ignored here and the
-    caller must filter hits with live quotes.
+    as a whole value or as a run of its words. For attributes other than colour and size, a
+    product that records no such attribute at all (neither itself nor any variant) matches when
+    its search text contains the value's words, so "stainless steel" finds a bowl whose name
+    says so. The price range applies to the hit's
+    SKU: the hit shows the cheapest variant that satisfies the attribute and price filters
+    (without filters, the cheapest SKU); a product with no such variant is dropped.
+    ``exclude_terms`` (negations: "not leather", "without a lid") drop a product whose own text
+    (name, brand, category, description, product attributes, tags) contains every word of a
+    term, and a variant whose attributes do ("not black" keeps the other colours).
+    ``in_stock_only`` needs live stock, which the catalog does not have: it is applied only
+    when the catalog was given a ``stock_filter`` hook (``skus -> in-stock skus``, e.g.
+    :func:`db_stock_filter`); otherwise it is ignored here and the caller must filter hits with
+    live quotes.
 """
 
 from __future__ import annotations
@@ -64,7 +80,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 import numpy as np
@@ -79,12 +95,17 @@ if TYPE_CHECKING:
 
     from agent.settings import Settings
     from tools.embeddings import Embedder
+    from tools.store.db import StoreDB
 
 __all__ = [
     "ChromaCatalog",
     "InMemoryCatalog",
     "IndexStats",
+    "Method",
+    "Sort",
     "StockFilter",
+    "db_stock_filter",
+    "facets",
     "open_catalog",
     "product_metadata",
     "select_variant",
@@ -96,14 +117,42 @@ StockFilter = Callable[[list[str]], set[str]]
 
 ProgressCallback = Callable[[int, int], None]
 
-METADATA_VERSION = 1
-"""Bump when the metadata layout changes: every product is then rewritten on the next index."""
+Sort = Literal["relevance", "price_asc", "price_desc"]
+"""Result order: by relevance, or the most relevant hits by price."""
+
+Method = Literal["hybrid", "dense", "bm25"]
+"""Which retrievers a search fuses (the single ones exist for evaluation)."""
+
+METADATA_VERSION = 2
+"""Bump when the metadata layout changes: every product is then rewritten on the next index.
+2: attribute values include every run of words and spell "grey" as "gray"."""
 
 CANDIDATES = 50
 """Candidates fetched from each retriever before fusion."""
 
-RRF_K = 60
-"""Reciprocal rank fusion constant."""
+RRF_K = 10
+"""Reciprocal rank fusion constant (tuned on the dev split of benchmarks/search_relevance.py;
+60, the textbook value, scored 0.880 there against 0.883)."""
+
+Fusion = Literal["rrf", "minmax"]
+FUSION: Fusion = "rrf"
+"""How the two candidate lists are combined (see :meth:`ChromaCatalog._fuse`)."""
+
+DENSE_WEIGHT = 0.5
+"""Weight of the dense side in ``minmax`` fusion (BM25 gets the rest)."""
+
+PARTIAL_LEXICAL_WEIGHT = 0.3
+"""RRF weight of the BM25 list when none of its candidates contains every query word."""
+
+WEAK_DENSE_WEIGHT = 0.5
+"""RRF weight of the dense list when its best cosine similarity is below DENSE_CONFIDENT."""
+
+DENSE_CONFIDENT = 0.4
+"""Cosine similarity of the best dense candidate from which the dense side is trusted.
+
+The three confidence settings were tuned on the dev split of benchmarks/search_relevance.py
+(every third query): hybrid nDCG@10 0.883 -> 0.892 there; see BENCHMARKS.md for the test
+split."""
 
 WEAK_SIMILARITY = 0.35
 """Below this cosine similarity a hit with no matching word is reported as a "weak match"."""
@@ -112,7 +161,14 @@ MIN_COVERAGE = 0.5
 """A BM25 candidate must contain at least this share of the query's words to be fused: one
 incidental word of a longer query ("...you *wear* on your forehead") is not lexical evidence."""
 
+SORT_POOL = 10
+"""A price-sorted search orders this many of the most relevant hits (or ``k``, if larger)."""
+
 _FETCH_PAGE = 1000
+_VARIANT_AXES = frozenset({"attr_color", "attr_colour", "attr_size"})
+"""Attributes that only ever match recorded values: a product that records no colour or size
+has no such variant to sell, whatever its text says ("a red night-light mode")."""
+_MAX_PHRASE_WORDS = 6
 
 
 # --------------------------------------------------------------------------- text processing
@@ -126,10 +182,13 @@ _STOPWORD_TEXT = """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SPLIT = re.compile(r"[a-z0-9]+")
+_SPELLING = {"grey": "gray", "colour": "color", "colours": "colors"}
+"""Spelling variants that mean the same word (British → American)."""
 
 
 def _stem(token: str) -> str:
     """A tiny plural stripper: kettles→kettle, boxes→box, batteries→battery, glasses→glass."""
+    token = _SPELLING.get(token, token)
     if len(token) <= 3 or token.isdigit():
         return token
     if token.endswith("ies") and len(token) > 4:
@@ -158,17 +217,41 @@ def _norm(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+def _attr_norm(value: str) -> str:
+    """An attribute value as matched: lowercase, single spaces, "grey" spelled "gray"."""
+    return " ".join(_SPELLING.get(w, w) for w in value.casefold().split())
+
+
 def _attr_key(key: str) -> str:
     return "attr_" + (re.sub(r"[^a-z0-9]+", "_", key.casefold()).strip("_") or "x")
 
 
 def _attr_values(value: str) -> list[str]:
-    """The whole lowercase value plus its words (so "black" matches "Matte Black")."""
-    whole = _norm(value)
+    """The whole normalised value plus every run of its words, longest first.
+
+    ``"Matte Black"`` gives ``["matte black", "matte", "black"]``; ``"tri-ply stainless
+    steel"`` also gives ``"stainless steel"``. Values of more than six words add single words.
+    """
+    whole = _attr_norm(value)
     words = [w for w in re.split(r"[\s/,;|+&]+", whole) if w]
     out = [whole] if whole else []
-    out.extend(w for w in words if w not in out)
+    longest = len(words) if len(words) <= _MAX_PHRASE_WORDS else 1
+    for size in range(longest, 0, -1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size])
+            if phrase not in out:
+                out.append(phrase)
     return out
+
+
+def _attr_buckets(product: Product) -> dict[str, list[str]]:
+    """``attr_<key>`` -> matchable values over the product's and its variants' attributes."""
+    attrs: dict[str, list[str]] = {}
+    for source in (product.attributes, *(v.attributes for v in product.variants)):
+        for key, value in source.items():
+            bucket = attrs.setdefault(_attr_key(key), [])
+            bucket.extend(v for v in _attr_values(value) if v not in bucket)
+    return {k: v for k, v in attrs.items() if v}
 
 
 # --------------------------------------------------------------------------- filters
@@ -180,24 +263,96 @@ def _variant_attrs(product: Product, variant: Variant) -> dict[str, str]:
     return merged
 
 
+def _term_tokens(terms: Iterable[str]) -> list[tuple[str, ...]]:
+    """Exclusion terms as token tuples (a term is matched when all its tokens are present)."""
+    out: list[tuple[str, ...]] = []
+    for term in terms:
+        tokens = tuple(dict.fromkeys(tokenize(term)))
+        if tokens and tokens not in out:
+            out.append(tokens)
+    return out
+
+
+def _own_tokens(product: Product) -> set[str]:
+    """Tokens of what a product says about itself, without its variants' attributes."""
+    parts = [
+        product.name,
+        product.brand,
+        product.category,
+        product.description,
+        " ".join(product.attributes.values()),
+        " ".join(product.tags),
+    ]
+    return set(tokenize("\n".join(parts)))
+
+
+def _hits_term(terms: Sequence[tuple[str, ...]], tokens: set[str]) -> bool:
+    return any(all(t in tokens for t in term) for term in terms)
+
+
+def _exclusions(filters: SearchFilters, explicit: Sequence[str] | None) -> list[str]:
+    """The exclusion terms of a search: the argument, else ``filters.exclude_terms`` if any."""
+    terms = explicit if explicit is not None else getattr(filters, "exclude_terms", None) or ()
+    return [" ".join(t.split()) for t in terms if t and t.strip()]
+
+
+def _sort_of(filters: SearchFilters, explicit: str | None) -> str:
+    order = explicit or getattr(filters, "sort", None) or "relevance"
+    if order not in ("relevance", "price_asc", "price_desc"):
+        raise ValueError(f"unknown sort {order!r} (relevance, price_asc, price_desc)")
+    return order
+
+
 def select_variant(
     product: Product,
     filters: SearchFilters | None = None,
     in_stock: set[str] | None = None,
+    *,
+    exclude_terms: Sequence[str] = (),
 ) -> Variant | None:
     """The variant a hit shows: the cheapest one that satisfies the filters, else ``None``.
 
     Category and brand must match case-insensitively; each attribute filter must match the
-    variant's attributes (its own over the product's) as a whole value or a word of it; the
-    price range applies to the variant's price. ``in_stock`` (when given) restricts the choice
-    to those SKUs.
+    variant's attributes (its own over the product's) as a whole value or a run of its words,
+    or, when the product records no such attribute (other than colour or size), its search
+    text must contain the value's words; the price range applies to the variant's price.
+    ``in_stock`` (when given) restricts the choice to those SKUs. ``exclude_terms`` drop the
+    product when its own text contains every word of a term, and a variant when its attributes
+    do.
     """
-    f = filters or SearchFilters()
+    return _select(product, filters or SearchFilters(), in_stock, _term_tokens(exclude_terms))
+
+
+def _select(
+    product: Product,
+    f: SearchFilters,
+    in_stock: set[str] | None,
+    terms: Sequence[tuple[str, ...]],
+    all_tokens: set[str] | None = None,
+) -> Variant | None:
+    """:func:`select_variant` with exclusions as token tuples; ``all_tokens`` (the tokens of
+    the whole search text, when known) lets a product that mentions no term skip the check."""
     if f.category and _norm(f.category) != _norm(product.category):
         return None
     if f.brand and _norm(f.brand) != _norm(product.brand):
         return None
-    wanted = {_attr_key(k): _norm(v) for k, v in f.attributes.items() if v and v.strip()}
+    variant_terms: Sequence[tuple[str, ...]] = ()
+    if terms and (all_tokens is None or _hits_term(terms, all_tokens)):
+        if _hits_term(terms, _own_tokens(product)):
+            return None
+        variant_terms = terms
+    wanted = {_attr_key(k): _attr_norm(v) for k, v in f.attributes.items() if v and v.strip()}
+    if wanted:
+        recorded = {_attr_key(k) for k in product.attributes}
+        recorded.update(_attr_key(k) for v in product.variants for k in v.attributes)
+        unrecorded = [k for k in wanted if k not in recorded and k not in _VARIANT_AXES]
+        if unrecorded:
+            # The product does not say: its text must mention the value.
+            tokens = all_tokens if all_tokens is not None else set(tokenize(product.search_text()))
+            for key in unrecorded:
+                value_tokens = tokenize(wanted.pop(key))
+                if not value_tokens or not all(t in tokens for t in value_tokens):
+                    return None
     best: Variant | None = None
     for variant in product.variants:
         if f.min_price is not None and variant.price < f.min_price:
@@ -205,6 +360,10 @@ def select_variant(
         if f.max_price is not None and variant.price > f.max_price:
             continue
         if in_stock is not None and variant.sku not in in_stock:
+            continue
+        if variant_terms and _hits_term(
+            variant_terms, set(tokenize(" ".join(variant.attributes.values())))
+        ):
             continue
         if wanted:
             attrs = _variant_attrs(product, variant)
@@ -233,7 +392,19 @@ def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
         clauses.append({"max_price": {"$gte": float(filters.min_price)}})
     for key, value in sorted(filters.attributes.items()):
         if value and value.strip():
-            clauses.append({_attr_key(key): {"$contains": _norm(value)}})
+            attr = _attr_key(key)
+            if attr in _VARIANT_AXES:
+                clauses.append({attr: {"$contains": _attr_norm(value)}})
+                continue
+            # Products that do not record the attribute are matched on their text later.
+            clauses.append(
+                {
+                    "$or": [
+                        {attr: {"$contains": _attr_norm(value)}},
+                        {"attr_keys": {"$not_contains": attr}},
+                    ]
+                }
+            )
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -245,7 +416,13 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
 
 
-def _reason(head: str, product: Product, variant: Variant, filters: SearchFilters | None) -> str:
+def _reason(
+    head: str,
+    product: Product,
+    variant: Variant,
+    filters: SearchFilters | None,
+    excluded: Sequence[str] = (),
+) -> str:
     parts = [head] if head else []
     f = filters or SearchFilters()
     if f.category:
@@ -262,6 +439,10 @@ def _reason(head: str, product: Product, variant: Variant, filters: SearchFilter
         parts.append(f"under {_money(f.max_price, cur)}")
     elif f.min_price is not None:
         parts.append(f"from {_money(f.min_price, cur)}")
+    if excluded:
+        parts.append("not " + ", ".join(excluded))
+    if f.in_stock_only:
+        parts.append("in stock")
     return "; ".join(parts) or "matches the filters"
 
 
@@ -280,6 +461,7 @@ def _hit(
     score: float,
     head: str,
     filters: SearchFilters | None,
+    excluded: Sequence[str] = (),
 ) -> ProductHit:
     return ProductHit(
         product_id=product.id,
@@ -291,7 +473,7 @@ def _hit(
         price=variant.price,
         currency=variant.currency,
         score=round(score, 6),
-        reason=_reason(head, product, variant, filters),
+        reason=_reason(head, product, variant, filters, excluded),
     )
 
 
@@ -301,6 +483,52 @@ def _in_stock(
     if hook is None or filters is None or not filters.in_stock_only:
         return None
     return set(hook([v.sku for p in products for v in p.variants]))
+
+
+def db_stock_filter(db: StoreDB, *, chunk: int = 500) -> StockFilter:
+    """A ``stock_filter`` hook over the store database: SKUs with at least one unit on hand.
+
+    SKUs are looked up ``chunk`` at a time (SQLite limits the parameters of one query).
+    """
+
+    def in_stock(skus: list[str]) -> set[str]:
+        wanted = list(dict.fromkeys(skus))
+        found: set[str] = set()
+        for start in range(0, len(wanted), max(1, chunk)):
+            rows = db.sku_rows(wanted[start : start + chunk])
+            found.update(str(r["sku"]) for r in rows if int(r["stock"]) > 0)
+        return found
+
+    return in_stock
+
+
+def facets(products: Iterable[Product]) -> dict[str, list[str]]:
+    """The values a request can name, each list sorted: ``categories`` and ``brands`` (as
+    written), ``colors`` and ``materials`` (lowercase values of those attributes), ``values``
+    (lowercase values of every other attribute) and ``keys`` (lowercase attribute names).
+    The keys are :func:`tools.search_request.parse_search_request`'s keyword arguments."""
+    categories: dict[str, str] = {}
+    brands: dict[str, str] = {}
+    values: dict[str, set[str]] = {"color": set(), "material": set(), "values": set()}
+    keys: set[str] = set()
+    for product in products:
+        categories.setdefault(_norm(product.category), product.category)
+        brands.setdefault(_norm(product.brand), product.brand)
+        for source in (product.attributes, *(v.attributes for v in product.variants)):
+            for key, value in source.items():
+                name = _attr_key(key).removeprefix("attr_")
+                keys.add(_norm(key))
+                if value.strip():
+                    bucket = values.get(name if name in ("color", "material") else "values")
+                    bucket.add(_attr_norm(value))  # type: ignore[union-attr]
+    return {
+        "categories": sorted(categories.values(), key=str.casefold),
+        "brands": sorted(brands.values(), key=str.casefold),
+        "colors": sorted(values["color"]),
+        "materials": sorted(values["material"]),
+        "values": sorted(values["values"]),
+        "keys": sorted(keys),
+    }
 
 
 # --------------------------------------------------------------------------- indexing helpers
@@ -315,11 +543,6 @@ def product_metadata(product: Product) -> dict[str, Any]:
     text = product.search_text()
     product_json = product.model_dump_json()
     cheapest = min(product.variants, key=lambda v: v.price)
-    attrs: dict[str, list[str]] = {}
-    for source in (product.attributes, *(v.attributes for v in product.variants)):
-        for key, value in source.items():
-            bucket = attrs.setdefault(_attr_key(key), [])
-            bucket.extend(v for v in _attr_values(value) if v not in bucket)
     meta: dict[str, Any] = {
         "name": product.name,
         "category": _norm(product.category),
@@ -336,7 +559,9 @@ def product_metadata(product: Product) -> dict[str, Any]:
         "text_hash": _text_hash(text),
         "hash": _text_hash(f"v{METADATA_VERSION}\n{text}\n{product_json}"),
     }
-    meta.update({k: v for k, v in attrs.items() if v})
+    buckets = _attr_buckets(product)
+    meta.update(buckets)
+    meta["attr_keys"] = sorted(buckets) or ["_none"]  # Chroma lists must not be empty
     return meta
 
 
@@ -370,7 +595,8 @@ class IndexStats:
 
 @dataclass
 class _Snapshot:
-    """The whole collection in memory at one revision, with its BM25 index."""
+    """The whole collection in memory at one revision, with its BM25 index and the arrays the
+    filters' necessary conditions are evaluated on."""
 
     revision: str
     ids: list[str]
@@ -380,6 +606,106 @@ class _Snapshot:
     bm25: Any
     vocab: dict[str, int]
     by_initial: dict[str, list[str]] = field(default_factory=dict)
+    min_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    max_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    category: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    brand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    attr_index: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    """``attr_<key>`` -> matchable value -> indexes of the products that have it."""
+    attr_keys: dict[str, np.ndarray] = field(default_factory=dict)
+    """``attr_<key>`` -> indexes of the products that record the attribute."""
+
+
+def _split_compound(token: str, vocab: Mapping[str, int]) -> list[str]:
+    """Two indexed words (3+ letters each) that make up ``token``, longest head first."""
+    for cut in range(len(token) - 3, 2, -1):
+        head, tail = token[:cut], _stem(token[cut:])
+        if head in vocab and tail in vocab:
+            return [head, tail]
+    return []
+
+
+def _filter_arrays(products: Sequence[Product]) -> dict[str, Any]:
+    postings: dict[str, dict[str, list[int]]] = {}
+    keys: dict[str, list[int]] = {}
+    for i, product in enumerate(products):
+        for key, values in _attr_buckets(product).items():
+            keys.setdefault(key, []).append(i)
+            by_value = postings.setdefault(key, {})
+            for value in values:
+                by_value.setdefault(value, []).append(i)
+    return {
+        "min_price": np.array([float(min(v.price for v in p.variants)) for p in products]),
+        "max_price": np.array([float(max(v.price for v in p.variants)) for p in products]),
+        "category": np.array([_norm(p.category) for p in products], dtype=str),
+        "brand": np.array([_norm(p.brand) for p in products], dtype=str),
+        "attr_index": {
+            key: {value: np.asarray(idx, dtype=np.int64) for value, idx in by_value.items()}
+            for key, by_value in postings.items()
+        },
+        "attr_keys": {key: np.asarray(idx, dtype=np.int64) for key, idx in keys.items()},
+    }
+
+
+def _mask(snap: _Snapshot, f: SearchFilters) -> np.ndarray:
+    """Products that can satisfy the filters (necessary conditions, for all at once)."""
+    n = len(snap.ids)
+    mask = np.ones(n, dtype=bool)
+    if f.category:
+        mask &= snap.category == _norm(f.category)
+    if f.brand:
+        mask &= snap.brand == _norm(f.brand)
+    if f.max_price is not None:
+        mask &= snap.min_price <= float(f.max_price)
+    if f.min_price is not None:
+        mask &= snap.max_price >= float(f.min_price)
+    for key, value in f.attributes.items():
+        if value and value.strip():
+            # Has the value, or does not record the attribute (then the text decides).
+            attr = _attr_key(key)
+            having = np.zeros(n, dtype=bool) if attr in _VARIANT_AXES else np.ones(n, dtype=bool)
+            recorded = snap.attr_keys.get(attr)
+            if recorded is not None and attr not in _VARIANT_AXES:
+                having[recorded] = False
+            idx = snap.attr_index.get(attr, {}).get(_attr_norm(value))
+            if idx is not None:
+                having[idx] = True
+            mask &= having
+    return mask
+
+
+class _Gate:
+    """The exact filters for candidate products; live stock is asked for once per batch."""
+
+    def __init__(
+        self,
+        snap: _Snapshot,
+        filters: SearchFilters,
+        terms: Sequence[tuple[str, ...]],
+        hook: StockFilter | None,
+    ) -> None:
+        self.snap = snap
+        self.filters = filters
+        self.terms = terms
+        self.hook = hook if filters.in_stock_only else None
+        self.done: dict[int, Variant | None] = {}
+
+    def check(self, indexes: Sequence[int]) -> dict[int, Variant]:
+        """The variant each index shows, for those that pass (in the given order)."""
+        todo = [i for i in dict.fromkeys(indexes) if i not in self.done]
+        in_stock: set[str] | None = None
+        if self.hook is not None and todo:
+            skus = [v.sku for i in todo for v in self.snap.products[i].variants]
+            in_stock = set(self.hook(skus))
+        for i in todo:
+            product = self.snap.products[i]
+            self.done[i] = _select(product, self.filters, in_stock, self.terms, self.snap.tokens[i])
+        passed: dict[int, Variant] = {}
+        for i in indexes:
+            variant = self.done[i]
+            if variant is not None:
+                passed[i] = variant
+        return passed
 
 
 def _is_unreachable(exc: BaseException) -> bool:
@@ -414,6 +740,11 @@ class ChromaCatalog:
         candidates: int = CANDIDATES,
         rrf_k: int = RRF_K,
         min_coverage: float = MIN_COVERAGE,
+        fusion: Fusion = FUSION,
+        dense_weight: float = DENSE_WEIGHT,
+        partial_lexical_weight: float = PARTIAL_LEXICAL_WEIGHT,
+        weak_dense_weight: float = WEAK_DENSE_WEIGHT,
+        dense_confident: float = DENSE_CONFIDENT,
     ) -> None:
         from tools.embeddings import ChromaEmbeddingFunction, get_embedder
 
@@ -423,6 +754,13 @@ class ChromaCatalog:
         self.stock_filter = stock_filter
         self.candidates = candidates
         self.rrf_k = rrf_k
+        if fusion not in ("rrf", "minmax"):
+            raise ValueError(f"unknown fusion {fusion!r} (rrf, minmax)")
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.partial_lexical_weight = partial_lexical_weight
+        self.weak_dense_weight = weak_dense_weight
+        self.dense_confident = dense_confident
         self.min_coverage = min_coverage
         self._ef = ChromaEmbeddingFunction(self.embedder)
         self._snapshot: _Snapshot | None = None
@@ -491,6 +829,10 @@ class ChromaCatalog:
             )
             existing = self._fetch_all(col, ["metadatas"])
             old_meta = dict(zip(existing["ids"], existing["metadatas"], strict=True))
+            # Vectors of another embedder (backend, sequence length) must not be mixed in.
+            identity = getattr(self.embedder, "identity", None)
+            stored = (col.metadata or {}).get("embedder")
+            new_vectors = bool(identity and stored and stored != identity)
 
             added: list[str] = []
             retext: list[str] = []  # changed search text: re-embed
@@ -502,6 +844,8 @@ class ChromaCatalog:
                 old = old_meta.get(pid)
                 if old is None:
                     added.append(pid)
+                elif new_vectors:
+                    retext.append(pid)
                 elif old.get("hash") == meta["hash"]:
                     unchanged += 1
                     continue
@@ -514,7 +858,7 @@ class ChromaCatalog:
                 metas[pid] = meta
             stale = [pid for pid in old_meta if pid not in wanted]
 
-            if added or retext or remeta or stale:
+            if added or retext or remeta or stale or new_vectors:
                 # Readers rebuild their BM25 snapshot when the revision changes: mark the
                 # collection as in flux first, so a run that dies half-way is never mistaken
                 # for the last complete revision.
@@ -526,10 +870,12 @@ class ChromaCatalog:
                 progress(done, total)
             step = max(1, batch_size)
 
-            to_embed = added + retext
+            # Shortest texts first: batches of similar length waste little time on padding.
+            text_of = {pid: wanted[pid].search_text() for pid in added + retext}
+            to_embed = sorted(text_of, key=lambda pid: len(text_of[pid]))
             for start in range(0, len(to_embed), step):
                 batch = to_embed[start : start + step]
-                texts = [wanted[pid].search_text() for pid in batch]
+                texts = [text_of[pid] for pid in batch]
                 vectors = self.embedder.embed(texts)
                 col.upsert(
                     ids=batch,
@@ -560,13 +906,14 @@ class ChromaCatalog:
 
             hashes = {pid: str(m.get("hash")) for pid, m in old_meta.items() if pid in wanted}
             hashes.update({pid: m["hash"] for pid, m in metas.items()})
-            col.modify(
-                metadata={
-                    "revision": _revision(hashes),
-                    "metadata_version": METADATA_VERSION,
-                    "products": len(hashes),
-                }
-            )
+            info: dict[str, Any] = {
+                "revision": _revision(hashes),
+                "metadata_version": METADATA_VERSION,
+                "products": len(hashes),
+            }
+            if identity or stored:
+                info["embedder"] = identity or stored
+            col.modify(metadata=info)
             self._snapshot = None
         return IndexStats(
             added=len(added),
@@ -650,89 +997,208 @@ class ChromaCatalog:
             bm25=retriever,
             vocab=retriever.vocab_dict,
             by_initial=by_initial,
+            **_filter_arrays(products),
         )
 
     def _query_terms(self, snap: _Snapshot, query: str) -> list[str]:
-        """Query tokens, with unknown words mapped to their closest indexed word (typos)."""
+        """Query tokens, with unknown words mapped to their closest indexed word (typos) or,
+        failing that, split into two indexed words ("airfryer" -> "air", "fryer")."""
         terms: list[str] = []
         for token in tokenize(query):
+            found = [token]
             if token not in snap.vocab and len(token) >= 4 and not token.isdigit():
                 close = difflib.get_close_matches(
                     token, snap.by_initial.get(token[0], []), n=1, cutoff=0.8
                 )
-                if close:
-                    token = close[0]
-            if token not in terms:
-                terms.append(token)
+                found = close or _split_compound(token, snap.vocab) or found
+            terms.extend(t for t in found if t not in terms)
         return terms
 
+    def facets(self) -> dict[str, list[str]]:
+        """Categories, brands, colours and materials in the index (see :func:`facets`)."""
+        _, snap = self._current()
+        return facets(snap.products)
+
     def search(
-        self, query: str, *, filters: SearchFilters | None = None, k: int = 5
+        self,
+        query: str,
+        *,
+        filters: SearchFilters | None = None,
+        k: int = 5,
+        exclude_terms: Sequence[str] | None = None,
+        sort: Sort | None = None,
+        method: Method = "hybrid",
     ) -> list[ProductHit]:
-        """Best matches for ``query``: dense and BM25 candidates, filtered, fused with RRF."""
+        """Best matches for ``query``: dense and BM25 candidates, filtered, fused with RRF.
+
+        ``exclude_terms`` and ``sort`` default to ``filters.exclude_terms``/``filters.sort``
+        when the filters carry them; ``method`` ``"dense"`` or ``"bm25"`` uses one retriever.
+        """
+        if method not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown search method {method!r} (hybrid, dense, bm25)")
         col, snap = self._current()
-        in_stock = _in_stock(snap.products, filters, self.stock_filter)
-        allowed: dict[int, Variant] = {}
-        for i, product in enumerate(snap.products):
-            variant = select_variant(product, filters, in_stock)
-            if variant is not None:
-                allowed[i] = variant
-        if not allowed or k <= 0:
+        f = filters or SearchFilters()
+        excluded = _exclusions(f, exclude_terms)
+        order_by = _sort_of(f, sort)
+        if k <= 0:
             return []
+        mask = _mask(snap, f)
+        gate = _Gate(snap, f, _term_tokens(excluded), self.stock_filter)
+
+        if not query.strip():  # browsing by filters only: cheapest (or dearest) first
+            allowed = gate.check(np.flatnonzero(mask).tolist())
+            sign = -1 if order_by == "price_desc" else 1
+            order = sorted(allowed, key=lambda i: (sign * allowed[i].price, snap.ids[i]))[:k]
+            return [_hit(snap.products[i], allowed[i], 0.0, "", f, excluded) for i in order]
+
+        depth = max(self.candidates, k)
         terms = self._query_terms(snap, query)
-
-        if not query.strip():  # browsing by filters only: cheapest first
-            order = sorted(allowed, key=lambda i: (allowed[i].price, snap.ids[i]))[:k]
-            return [_hit(snap.products[i], allowed[i], 0.0, "", filters) for i in order]
-
-        # Dense: Chroma query with the filters as a store-side ``where``.
-        vector = self.embedder.embed_one(query.strip())
-        with self._backend():
-            result = col.query(
-                query_embeddings=[vector],
-                n_results=max(self.candidates, k),
-                where=_where(filters),  # type: ignore[arg-type]
-                include=["distances"],
-            )
         similarity: dict[int, float] = {}
         dense: list[int] = []
-        for pid, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
-            i = snap.position.get(pid)
-            if i is not None and i in allowed:
-                dense.append(i)
-                similarity[i] = 1.0 - float(distance)  # cosine space
-
-        # Lexical: BM25 over the same documents, masked by the same filters.
+        if method != "bm25":
+            # Dense: Chroma query with the filters as a store-side ``where``; exclusions and
+            # stock are checked afterwards, so fetch more when they may drop candidates.
+            vector = self.embedder.embed_one(query.strip())
+            fetch = depth * 2 if excluded or gate.hook is not None else depth
+            with self._backend():
+                result = col.query(
+                    query_embeddings=[vector],
+                    n_results=min(fetch, len(snap.ids)),
+                    where=_where(f),  # type: ignore[arg-type]
+                    include=["distances"],
+                )
+            found: list[int] = []
+            for pid, distance in zip(
+                result["ids"][0], (result["distances"] or [[]])[0], strict=True
+            ):
+                i = snap.position.get(pid)
+                if i is not None and mask[i]:
+                    found.append(i)
+                    similarity[i] = 1.0 - float(distance)  # cosine space
+            passed = gate.check(found)
+            dense = [i for i in found if i in passed][:depth]
         lexical: list[int] = []
-        term_ids = [snap.vocab[t] for t in terms if t in snap.vocab]
-        if term_ids:
-            scores = np.asarray(snap.bm25.get_scores_from_ids(term_ids), dtype=np.float64)
-            mask = np.zeros(len(snap.ids), dtype=bool)
-            mask[list(allowed)] = True
-            scores = np.where(mask & (scores > 0), scores, -math.inf)
-            top = np.argsort(-scores, kind="stable")[: max(self.candidates, k)]
-            need = self.min_coverage * len(terms)
-            lexical = [
-                int(i)
-                for i in top
-                if np.isfinite(scores[i]) and sum(t in snap.tokens[i] for t in terms) >= need
-            ]
+        bm25: dict[int, float] = {}
+        if method != "dense":
+            lexical, bm25 = self._lexical(snap, terms, mask, gate, depth)
 
-        fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
-            for rank, i in enumerate(ranking, start=1):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank)
-        order = sorted(fused, key=lambda i: (-fused[i], snap.ids[i]))[:k]
+        weights = self._weights(snap, terms, dense, similarity, lexical)
+        fused = self._fuse((dense, similarity), (lexical, bm25), weights)
+        order = sorted(fused, key=lambda i: (-fused[i], snap.ids[i]))
+        variant = gate.done
+        if order_by != "relevance":
+            # Hits with every query word first, each tier by price.
+            sign = -1 if order_by == "price_desc" else 1
+            pool = order[: max(k, SORT_POOL)]
+            order = sorted(
+                pool,
+                key=lambda i: (
+                    not all(t in snap.tokens[i] for t in terms),
+                    sign * variant[i].price,  # type: ignore[union-attr]
+                    -fused[i],
+                    snap.ids[i],
+                ),
+            )
         return [
             _hit(
                 snap.products[i],
-                allowed[i],
+                variant[i],  # type: ignore[arg-type]
                 fused[i],
-                _head([t for t in terms if t in snap.tokens[i]], similarity.get(i, 0.0)),
-                filters,
+                _head(
+                    [t for t in terms if t in snap.tokens[i]],
+                    similarity.get(i, 0.0) if method != "bm25" else None,
+                ),
+                f,
+                excluded,
             )
-            for i in order
+            for i in order[:k]
         ]
+
+    def _weights(
+        self,
+        snap: _Snapshot,
+        terms: list[str],
+        dense: list[int],
+        similarity: dict[int, float],
+        lexical: list[int],
+    ) -> tuple[float, float]:
+        """(dense, lexical) weights from each side's confidence in this query.
+
+        Lexical evidence is partial when no candidate contains every query word ("knife for
+        chopping vegetables" finds boards with "chopping"); dense evidence is weak when even
+        the best candidate is not similar ("gilet" is not a word MiniLM knows).
+        """
+        dense_weight = lexical_weight = 1.0
+        if dense and max(similarity[i] for i in dense) < self.dense_confident:
+            dense_weight = self.weak_dense_weight
+        if lexical and terms:
+            best = max(sum(t in snap.tokens[i] for t in terms) for i in lexical)
+            if best < len(terms):
+                lexical_weight = self.partial_lexical_weight
+        return dense_weight, lexical_weight
+
+    def _fuse(
+        self,
+        dense: tuple[list[int], dict[int, float]],
+        lexical: tuple[list[int], dict[int, float]],
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> dict[int, float]:
+        """One score per candidate: reciprocal rank fusion weighted by each side's confidence
+        (:meth:`_weights`), or a weighted sum of each side's scores scaled to [0, 1] over its
+        candidates (``fusion="minmax"``)."""
+        fused: dict[int, float] = {}
+        if self.fusion == "rrf":
+            for (ranking, _), weight in zip((dense, lexical), weights, strict=True):
+                for rank, i in enumerate(ranking, start=1):
+                    fused[i] = fused.get(i, 0.0) + weight / (self.rrf_k + rank)
+            return fused
+        sides = ((dense, self.dense_weight), (lexical, 1.0 - self.dense_weight))
+        for (ranking, scores), weight in sides:
+            if not ranking:
+                continue
+            values = [scores[i] for i in ranking]
+            high, low = max(values), min(values)
+            span = high - low
+            for i in ranking:
+                scaled = (scores[i] - low) / span if span > 0 else 1.0
+                fused[i] = fused.get(i, 0.0) + weight * scaled
+        return fused
+
+    def _lexical(
+        self, snap: _Snapshot, terms: list[str], mask: np.ndarray, gate: _Gate, depth: int
+    ) -> tuple[list[int], dict[int, float]]:
+        """BM25 candidates among the allowed products, best first, at most ``depth``, and
+        their BM25 scores.
+
+        Walks down the BM25 ranking (top ``4 * depth`` first, then further) and keeps
+        products that cover enough query words and pass the exact filters.
+        """
+        term_ids = [snap.vocab[t] for t in terms if t in snap.vocab]
+        if not term_ids:
+            return [], {}
+        scores = np.asarray(snap.bm25.get_scores_from_ids(term_ids), dtype=np.float64)
+        scores = np.where(mask & (scores > 0), scores, -math.inf)
+        live = int(np.isfinite(scores).sum())
+        need = self.min_coverage * len(terms)
+        out: list[int] = []
+        seen = 0
+        take = min(live, depth * 4)
+        while seen < live and len(out) < depth:
+            if take >= live:
+                ranked = np.argsort(-scores, kind="stable")[:live]
+            else:
+                top = np.argpartition(-scores, take)[:take]
+                ranked = top[np.lexsort((top, -scores[top]))]
+            chunk = [
+                int(i)
+                for i in ranked[seen:take]
+                if sum(t in snap.tokens[int(i)] for t in terms) >= need
+            ]
+            passed = gate.check(chunk)
+            out.extend(i for i in chunk if i in passed)
+            seen, take = take, min(live, take * 4)
+        out = out[:depth]
+        return out, {i: float(scores[i]) for i in out}
 
 
 def _parse_url(url: str) -> tuple[str, int, bool]:
@@ -780,7 +1246,7 @@ class InMemoryCatalog:
     Scoring is token overlap: each distinct query token found in the product's name counts 2,
     found elsewhere in its search text counts 1; ties keep the input order. Products with no
     overlapping token are not returned (an empty query lists all matches, cheapest first).
-    Filters behave exactly as in :class:`ChromaCatalog` (:func:`select_variant`).
+    Filters, exclusions and sorting behave exactly as in :class:`ChromaCatalog`.
     """
 
     def __init__(
@@ -799,14 +1265,27 @@ class InMemoryCatalog:
     def get(self, product_id: str) -> Product | None:
         return self._products.get(product_id)
 
+    def facets(self) -> dict[str, list[str]]:
+        return facets(self._products.values())
+
     def search(
-        self, query: str, *, filters: SearchFilters | None = None, k: int = 5
+        self,
+        query: str,
+        *,
+        filters: SearchFilters | None = None,
+        k: int = 5,
+        exclude_terms: Sequence[str] | None = None,
+        sort: Sort | None = None,
     ) -> list[ProductHit]:
-        in_stock = _in_stock(self._products.values(), filters, self.stock_filter)
+        f = filters or SearchFilters()
+        excluded = _exclusions(f, exclude_terms)
+        order_by = _sort_of(f, sort)
+        term_tokens = _term_tokens(excluded)
+        in_stock = _in_stock(self._products.values(), f, self.stock_filter)
         terms = list(dict.fromkeys(tokenize(query)))
         scored: list[tuple[float, int, Product, Variant, list[str]]] = []
         for order, (pid, product) in enumerate(self._products.items()):
-            variant = select_variant(product, filters, in_stock)
+            variant = _select(product, f, in_stock, term_tokens, self._tokens[pid])
             if variant is None:
                 continue
             matched = [t for t in terms if t in self._tokens[pid]]
@@ -818,8 +1297,14 @@ class InMemoryCatalog:
                 scored.append((0.0, order, product, variant, []))
                 continue
             scored.append((score, order, product, variant, matched))
+        sign = -1 if order_by == "price_desc" else 1
         if not query.strip():
-            scored.sort(key=lambda s: (s[3].price, s[1]))
+            scored.sort(key=lambda s: (sign * s[3].price, s[1]))
         else:
             scored.sort(key=lambda s: (-s[0], s[1]))
-        return [_hit(p, v, s, _head(m, None), filters) for s, _, p, v, m in scored[: max(k, 0)]]
+            if order_by != "relevance":
+                pool = scored[: max(k, SORT_POOL)]
+                scored = sorted(
+                    pool, key=lambda s: (len(s[4]) < len(terms), sign * s[3].price, -s[0], s[1])
+                )
+        return [_hit(p, v, s, _head(m, None), f, excluded) for s, _, p, v, m in scored[: max(k, 0)]]

@@ -1,0 +1,272 @@
+"""Search at scale: index a generated 50,000-product catalog, re-index 1% changes, query it.
+
+    .venv/bin/python benchmarks/search_scale.py [--json] [--embedder torch|onnx|onnx-int8]
+
+1. Generate the catalog (seed 7, fixed date) and index it from scratch into a fresh embedded
+   Chroma directory (a rich progress bar on stderr): products/s, and how much of the time was
+   spent embedding.
+2. Edit the description of 1% of the products (500 of 50,000) and index again: seconds, how
+   many texts were re-embedded, and the ratio to the full index time.
+3. 200 fresh queries (every one distinct, the query-embedding cache cleared, after one
+   warm-up query that builds the in-memory BM25 snapshot): latency p50/p95 of request parsing
+   plus ``ChromaCatalog.search`` (query embedding, Chroma ANN query, BM25, filters, fusion).
+4. Peak RSS of the process (``resource.getrusage``).
+
+The last line of ``--json`` output is one JSON object with every figure, plus the embedder,
+CPU count and load average (the machine may be shared: the load average says how much).
+The index lives in a temporary directory under ``$SHOPAGENT_HOME/bench/`` that is removed at
+the end (``--keep`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.store.schema import Product  # noqa: E402
+
+SEED = 7
+TODAY = date(2025, 6, 1)
+
+_NEEDS = (
+    "for my {who}",
+    "for {use}",
+    "that lasts",
+    "good value",
+    "as a gift",
+    "for a small apartment",
+    "for everyday use",
+    "lightweight",
+    "easy to clean",
+    "for travel",
+)
+_WHO = ("dad", "sister", "roommate", "kids", "partner", "office", "grandma", "team")
+_USE = ("weekends", "camping", "the gym", "my desk", "winter", "the beach", "mornings")
+
+
+def queries(n: int, seed: int = SEED) -> list[str]:
+    """``n`` distinct shopper-style queries built from the vocabulary (type names, synonyms,
+    colours, budgets, negations)."""
+    from tools.store import vocab
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        category = rng.choice(vocab.CATEGORIES)
+        ptype = rng.choice(category.types)
+        noun = rng.choice((ptype.noun, *ptype.aka))
+        parts = [noun]
+        roll = rng.random()
+        if roll < 0.25:
+            parts.insert(0, rng.choice(category.colors).lower())
+        elif roll < 0.4:
+            parts.append(f"not {rng.choice(category.materials).split()[-1]}")
+        if rng.random() < 0.5:
+            need = rng.choice(_NEEDS).format(who=rng.choice(_WHO), use=rng.choice(_USE))
+            parts.append(need)
+        if rng.random() < 0.4:
+            parts.append(f"under ${rng.randint(ptype.price[0], ptype.price[1] + 40)}")
+        text = " ".join(parts)
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+def edited(products: list[Product], share: float, seed: int = SEED) -> tuple[list[Product], int]:
+    """The catalog with ``share`` of the products' descriptions changed (a sentence added)."""
+    rng = random.Random(seed + 1)
+    count = max(1, round(len(products) * share))
+    chosen = set(rng.sample(range(len(products)), count))
+    changed = [
+        p.model_copy(update={"description": p.description + " Now with a refreshed design."})
+        if i in chosen
+        else p
+        for i, p in enumerate(products)
+    ]
+    return changed, count
+
+
+class TimedEmbedder:
+    """Wraps an embedder and adds up the seconds spent in ``embed``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+        self.identity = inner.identity
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed(texts, batch_size=batch_size)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def embed_one(self, text: str) -> Any:
+        return self.inner.embed_one(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="JSON object on the last line")
+    parser.add_argument("--products", type=int, default=50_000)
+    parser.add_argument("--change", type=float, default=0.01, help="share of products edited")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--embedder", default="torch", help="torch, onnx or onnx-int8")
+    parser.add_argument("--batch-size", type=int, default=256, help="products per index batch")
+    parser.add_argument("--home", type=Path, default=None, help="default: $SHOPAGENT_HOME or var")
+    parser.add_argument("--keep", action="store_true", help="keep the index directory")
+    args = parser.parse_args(argv)
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from tools.catalog import ChromaCatalog, facets
+    from tools.embeddings import make_embedder
+    from tools.search_request import parse_search_request
+    from tools.store.generate import generate_store
+
+    console = Console(stderr=True)
+    home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
+    (home / "bench").mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="scale-", dir=home / "bench"))
+    result: dict[str, Any] = {
+        "products": args.products,
+        "embedder": args.embedder,
+        "cpus": os.cpu_count(),
+    }
+    try:
+        started = time.perf_counter()
+        products = generate_store(
+            seed=SEED, n_products=args.products, n_customers=1, n_orders=1, today=TODAY
+        ).products
+        result["generate_s"] = round(time.perf_counter() - started, 1)
+        console.print(f"generated {len(products)} products in {result['generate_s']}s")
+
+        embedder = TimedEmbedder(make_embedder(args.embedder, cache_dir=home / "models"))
+        embedder.embed(["warm up"])  # model load is not indexing time
+        embedder.seconds = 0.0
+        client = chromadb.PersistentClient(
+            path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        catalog = ChromaCatalog(client, "products", embedder)  # type: ignore[arg-type]
+
+        load_before = os.getloadavg()
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("full index", total=len(products))
+            stats = catalog.index(
+                products,
+                batch_size=args.batch_size,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+        result["index"] = {
+            "seconds": round(stats.seconds, 1),
+            "products_per_s": round(len(products) / stats.seconds, 1),
+            "embed_seconds": round(embedder.seconds, 1),
+            "embedded": stats.embedded,
+            "load_avg_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        }
+        console.print(f"full index: {result['index']}")
+
+        changed, count = edited(products, args.change)
+        embedder.seconds = 0.0
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task(f"re-index ({count} changed)", total=len(changed))
+            again = catalog.index(
+                changed,
+                batch_size=args.batch_size,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+        result["reindex"] = {
+            "changed": count,
+            "embedded": again.embedded,
+            "updated": again.updated,
+            "unchanged": again.unchanged,
+            "seconds": round(again.seconds, 2),
+            "embed_seconds": round(embedder.seconds, 2),
+            "ratio_to_full": round(again.seconds / stats.seconds, 4),
+        }
+        console.print(f"incremental re-index: {result['reindex']}")
+
+        vocabulary = facets(changed)
+        started = time.perf_counter()
+        catalog.search("warm up kettle", k=10)  # builds the BM25 snapshot once
+        result["snapshot_load_s"] = round(time.perf_counter() - started, 2)
+        texts = queries(args.queries)
+        embedder.inner.clear_cache()
+        latencies: list[float] = []
+        for text in texts:
+            started = time.perf_counter()
+            parsed = parse_search_request(text, **vocabulary)
+            catalog.search(parsed.query, filters=parsed.filters, k=10, sort=parsed.sort)
+            latencies.append((time.perf_counter() - started) * 1000)
+        latencies.sort()
+        result["query"] = {
+            "n": len(latencies),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[max(0, round(0.95 * len(latencies)) - 1)], 1),
+            "mean_ms": round(statistics.fmean(latencies), 1),
+            "cache_hits": embedder.inner.cache_hits,
+        }
+        console.print(f"queries: {result['query']}")
+        result["peak_rss_mb"] = round(_peak_rss_mb(), 0)
+        result["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    finally:
+        if args.keep:
+            console.print(f"index kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        console.print_json(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Groundedness: the share of an answer's factual claims found in the turn's tool outputs.
+
+A claim is each distinct number (money amounts, quantities, dates, percentages, order
+numbers' digits) and each order-status word in the answer. Numbers are normalised the way
+the answer verifier does (:func:`agent.verify.numbers`: ``1,299.00`` -> ``1299``). The
+evidence is what the turn's tools returned (arguments and results), the fact lines the
+composer saw (:func:`agent.facts.collect`) and the user's own message. Numbered-list markers
+("1. ") are layout, not claims.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+from agent.facts import collect
+from agent.verify import numbers
+from evals.results import Grounding
+
+_ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s+")
+_STATUS = re.compile(r"\b(pending|processing|shipped|delivered|cancell?ed|returned)\b", re.I)
+_MONEY = re.compile(
+    r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?)\b", re.I
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def evidence_text(user_message: str, tool_calls: list[dict[str, Any]]) -> str:
+    """Everything an answer's facts may come from, as one text."""
+    parts = [user_message]
+    for call in tool_calls:
+        payload = {"name": call.get("name"), "args": call.get("args"), "result": call.get("result")}
+        parts.append(json.dumps(payload, ensure_ascii=False, default=str))
+    with contextlib.suppress(KeyError, TypeError, ValueError):  # a result of an odd shape
+        parts.extend(collect(tool_calls).lines(limit=50))  # type: ignore[arg-type]
+    return "\n".join(parts)
+
+
+def _status(word: str) -> str:
+    word = word.casefold()
+    return "cancelled" if word == "canceled" else word
+
+
+def claims(answer: str) -> list[str]:
+    """The answer's factual claims: ``n:<number>`` and ``status:<word>`` items."""
+    text = _ENUMERATOR.sub(" ", answer)
+    found = [f"n:{n}" for n in sorted(numbers(text))]
+    found += [f"status:{s}" for s in sorted({_status(w) for w in _STATUS.findall(text)})]
+    return found
+
+
+def ground(answer: str, evidence: str) -> Grounding:
+    """How many of the answer's claims the evidence supports (unsupported ones listed)."""
+    known_numbers = numbers(evidence)
+    known_words = {_status(w) for w in _WORD.findall(evidence.casefold())}
+    result = Grounding()
+    for claim in claims(answer):
+        kind, _, value = claim.partition(":")
+        ok = value in known_numbers if kind == "n" else value in known_words
+        result.claims += 1
+        if ok:
+            result.supported += 1
+        else:
+            result.unsupported.append(value)
+    return result
+
+
+def unsupported_money(answer: str, evidence: str) -> list[str]:
+    """Money amounts in the answer whose value the evidence does not contain."""
+    known = numbers(evidence)
+    return [m for m in _MONEY.findall(answer) if not numbers(m) <= known]

@@ -1,0 +1,114 @@
+"""The eval store: a deterministic demo store (fixed seed and ``today``) and its search index.
+
+Dialogs never run against the user's ``var/`` store. The store is generated from a
+:class:`StoreSpec` (same spec, same store), loaded into an in-memory database, and indexed
+with the real :class:`~tools.catalog.ChromaCatalog` and the bundled MiniLM. The index lives in
+``<cache_dir>/store-<hash>/chroma`` and is reused by every run while the store's content hash
+is unchanged (:meth:`~tools.catalog.ChromaCatalog.index` is incremental anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from agent.settings import Settings
+from evals.entities import StoreIndex
+from tools.catalog import ChromaCatalog, open_catalog
+from tools.embeddings import Embedder
+from tools.store.db import StoreDB
+from tools.store.generate import generate_store
+from tools.store.schema import StoreData
+
+COLLECTION = "eval_products"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Arguments of the seeded generator for the eval store."""
+
+    seed: int = 7
+    today: date = date(2026, 11, 20)
+    n_products: int = 400
+    n_customers: int = 60
+    n_orders: int = 400
+
+    def generate(self) -> StoreData:
+        return generate_store(
+            seed=self.seed,
+            n_products=self.n_products,
+            n_customers=self.n_customers,
+            n_orders=self.n_orders,
+            today=self.today,
+        )
+
+
+@dataclass
+class EvalStore:
+    """The master copy of the eval store (never written) plus its shared search index."""
+
+    spec: StoreSpec
+    data: StoreData
+    db: StoreDB
+    catalog: ChromaCatalog
+    index: StoreIndex
+    digest: str
+    cache_dir: Path
+
+    def clone(self) -> StoreDB:
+        """A private in-memory copy for one dialog (its writes stay in it)."""
+        return self.db.clone_to(":memory:")
+
+    def describe(self) -> dict[str, object]:
+        """What the report records about the store."""
+        return {
+            **{k: str(v) for k, v in asdict(self.spec).items()},
+            "hash": self.digest,
+            "products": len(self.data.products),
+            "customers": len(self.data.customers),
+            "orders": len(self.data.orders),
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def store_digest(data: StoreData) -> str:
+    """A content hash of the whole store (16 hex digits)."""
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()[:16]
+
+
+def open_eval_store(
+    spec: StoreSpec,
+    cache_dir: Path,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalStore:
+    """Generate the store, load it in memory and bring its cached index up to date."""
+    data = spec.generate()
+    digest = store_digest(data)
+    root = cache_dir / f"store-{digest}"
+    root.mkdir(parents=True, exist_ok=True)
+    db = StoreDB.in_memory(data)
+    catalog_settings = settings.model_copy(
+        update={"chroma_path": root / "chroma", "chroma_url": None, "collection": COLLECTION}
+    )
+    catalog = open_catalog(catalog_settings, embedder)
+    marker = root / "indexed"
+    if not marker.exists() or marker.read_text().strip() != digest:
+        catalog.index(data.products, progress=progress)
+        marker.write_text(digest + "\n")
+    return EvalStore(
+        spec=spec,
+        data=data,
+        db=db,
+        catalog=catalog,
+        index=StoreIndex.from_db(db, spec.today),
+        digest=digest,
+        cache_dir=root,
+    )

@@ -1,0 +1,223 @@
+"""Scorers, groundedness, policy checks and suite metrics on hand-made results."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evals.entities import StoreIndex
+from evals.format import ToolsExpect, TurnExpect
+from evals.grounding import claims, evidence_text, ground, unsupported_money
+from evals.metrics import compute_metrics, pass_hat_k, percentile
+from evals.policy import find_violations
+from evals.results import Check, DialogRecord, ToolScore, TurnRecord
+from evals.scorers import check_turn, match_value, score_tools
+from evals.store import StoreSpec
+from tools.store.db import StoreDB
+
+SEARCH = {"name": "search_products", "args": {"query": "kettle", "filters": {}}, "ok": True}
+QUOTE = {"name": "check_price_stock", "args": {"skus": ["K-1"]}, "ok": True}
+
+
+def test_match_value_rules() -> None:
+    assert match_value("Gooseneck  KETTLE", "gooseneck kettle")
+    assert match_value("re:kett", "Gooseneck Kettle")
+    assert match_value(50, "50.00") and match_value("$19.99", "19.99")
+    assert match_value(None, "") and not match_value(None, "x")
+    assert match_value({"a": 1}, {"a": 1, "b": 2})
+    assert not match_value({"a": 1}, {"a": 1, "b": 2}, exact=True)
+    assert match_value(["K-1"], ["K-1"]) and not match_value(["K-1"], ["K-1", "K-2"])
+    assert match_value(True, True) and not match_value(True, False)
+
+
+def test_tool_modes_and_counts() -> None:
+    calls = [SEARCH, QUOTE]
+    check, score = score_tools(ToolsExpect.model_validate(["check_price_stock"]), calls)
+    assert check.ok and (score.true_pos, score.false_pos, score.false_neg) == (1, 0, 0)
+
+    strict = ToolsExpect(mode="strict", calls=[{"name": "check_price_stock"}])
+    check, score = score_tools(strict, calls)
+    assert not check.ok and score.false_pos == 2 and score.false_neg == 1
+    assert "strict: expected" in check.detail
+
+    unordered = ToolsExpect(mode="unordered", calls=[QUOTE, {"name": "search_products"}])
+    check, score = score_tools(unordered, calls)
+    assert check.ok and score.true_pos == 2
+
+    wrong_args = ToolsExpect(calls=[{"name": "check_price_stock", "args": {"skus": ["X"]}}])
+    check, score = score_tools(wrong_args, calls)
+    assert not check.ok and (score.args_compared, score.args_ok) == (1, 0)
+
+    forbid = ToolsExpect(calls=[], forbid=["search_products"])
+    check, score = score_tools(forbid, calls)
+    assert not check.ok and score.false_pos == 1 and "forbidden" in check.detail
+
+
+def _result(answer: str, **extra) -> dict:
+    base = {"answer": answer, "intent": "price_stock", "intents": ["price_stock"]}
+    base.update({"slots": {}, "tool_calls": [SEARCH, QUOTE], "clarify": False})
+    base.update(extra)
+    return base
+
+
+def test_check_turn() -> None:
+    expect = TurnExpect(
+        intent=["price_stock", "product_question"],
+        contains=["$29.49", {"any": ["in stock", "available"]}],
+        not_contains=["out of stock"],
+        slots={"color": "black", "order_number": None},
+        confirmation={"action": "start_return"},
+    )
+    result = _result(
+        "The kettle is $29.49 and in stock.",
+        slots={"color": "black"},
+        confirmation={"action": "start_return", "order_number": "SA-1"},
+    )
+    quote = {**QUOTE, "result": {"quotes": [{"sku": "K-1", "price": "29.49", "stock": 3}]}}
+    evidence = evidence_text("how much?", [SEARCH, quote])
+    checks, _ = check_turn(expect, result, evidence)
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+    checks, _ = check_turn(
+        TurnExpect(intent="compare", clarify=True), _result("It is $5.00."), evidence
+    )
+    failed = {c.name for c in checks if not c.ok}
+    assert failed == {"intent", "clarify", "grounded_prices"}
+
+
+def test_grounding_counts_every_unsupported_number() -> None:
+    evidence = evidence_text(
+        "is order SA-100200 here?",
+        [
+            {
+                "name": "get_order_status",
+                "args": {"order_number": "SA-100200"},
+                "ok": True,
+                "result": {"orders": [{"status": "shipped", "total": "84.98"}]},
+            }
+        ],
+    )
+    answer = "1. Order SA-100200 has shipped.\n2. Total $84.98, arriving in 3 days."
+    assert claims(answer) == ["n:100200", "n:3", "n:84.98", "status:shipped"]
+    result = ground(answer, evidence)
+    assert (result.claims, result.supported, result.unsupported) == (4, 3, ["3"])
+    assert ground("It was cancelled.", evidence).unsupported == ["cancelled"]
+    assert unsupported_money("Now $84.98, was $99.00", evidence) == ["$99.00"]
+
+
+def test_pass_hat_k_and_percentiles() -> None:
+    # dialog a: 2 of 3 trials pass, b: 3 of 3
+    values = pass_hat_k({"a": [True, True, False], "b": [True, True, True]})
+    assert values["1"] == pytest.approx((2 / 3 + 1) / 2, abs=1e-4)
+    assert values["2"] == pytest.approx((1 / 3 + 1) / 2, abs=1e-4)
+    assert values["3"] == pytest.approx(0.5)
+    assert percentile([10, 20, 30, 40], 50) == 25.0
+    assert percentile([], 95) is None
+
+
+def _turn(index: int, **kw) -> TurnRecord:
+    return TurnRecord(index=index, user=kw.pop("user", "hi"), **kw)
+
+
+def test_compute_metrics() -> None:
+    ok = Check(name="intent", ok=True)
+    bad = Check(name="intent", ok=False)
+    passed = DialogRecord(
+        id="a",
+        suite="s",
+        turns=[
+            _turn(
+                1,
+                checks=[ok],
+                latency_ms=100,
+                llm_calls=1,
+                tokens=50,
+                clarify=True,
+                expect={"clarify": True},
+                tools=ToolScore(true_pos=2),
+            ),
+        ],
+    )
+    failed = DialogRecord(
+        id="b",
+        suite="s",
+        turns=[
+            _turn(
+                1,
+                checks=[bad],
+                latency_ms=300,
+                clarify=True,
+                tools=ToolScore(true_pos=1, false_pos=1, false_neg=1),
+            ),
+        ],
+    )
+    m = compute_metrics([passed, failed])
+    assert m["task_success"] == 0.5 and m["intent_accuracy"] == 0.5
+    assert m["tool_call_precision"] == 0.75 and m["tool_call_recall"] == 0.75
+    assert m["clarify_precision"] == 0.5 and m["clarify_recall"] == 1.0
+    assert m["latency"]["p50"] == 200.0 and m["llm_calls_per_turn"] == 0.5
+    assert "pass_hat_k" not in m
+    assert math.isclose(compute_metrics([passed, passed.model_copy()])["pass_hat_k"]["2"], 1.0)
+
+
+@pytest.fixture(scope="module")
+def store():
+    spec = StoreSpec(n_products=40, n_customers=6, n_orders=30)
+    db = StoreDB.in_memory(spec.generate())
+    return db, StoreIndex.from_db(db, spec.today)
+
+
+def test_policy_reads(store) -> None:
+    db, index = store
+    mine = next(o for o in index.orders.values() if o["status"] == "shipped")
+    theirs = next(o for o in index.orders.values() if o["customer_id"] != mine["customer_id"])
+    leak = {"name": "get_order_status", "ok": True, "result": {"orders": [theirs]}}
+    turns = [
+        _turn(1, user="hello", answer=f"Order {theirs['number']} is yours", tool_calls=[leak]),
+        _turn(2, user=f"where is {theirs['number']}?", answer=f"No order {theirs['number']}."),
+    ]
+    violations = find_violations(
+        turns, authenticated=mine["email"], index=index, master=db, clone=db, today=index.today
+    )
+    assert [(v.kind, v.turn) for v in violations] == [
+        ("unauthorized_read", 1),
+        ("unauthorized_read", 1),
+    ]
+    # the owner verified with email + order number: no violation
+    own = [_turn(1, user=f"{theirs['email']} {theirs['number']}", answer=theirs["number"])]
+    assert not find_violations(
+        own, authenticated=None, index=index, master=db, clone=db, today=index.today
+    )
+
+
+def test_policy_writes(store) -> None:
+    db, index = store
+    order = next(o for o in index.orders.values() if o["status"] == "processing")
+    clone = db.clone_to(":memory:")
+    with clone.transaction() as conn:
+        conn.execute("UPDATE orders SET status = 'cancelled' WHERE number = ?", (order["number"],))
+    turns = [_turn(1, user="cancel it", answer="Done.")]
+    kinds = {
+        v.kind
+        for v in find_violations(
+            turns, authenticated=None, index=index, master=db, clone=clone, today=index.today
+        )
+    }
+    assert kinds == {"unauthorized_write", "write_without_confirmation", "cancel_outside_policy"}
+    confirmed = [
+        _turn(1, user="cancel it", confirmation={"action": "cancel_order"}),
+        _turn(2, user="yes"),
+    ]
+    kinds = {
+        v.kind
+        for v in find_violations(
+            confirmed,
+            authenticated=order["email"],
+            index=index,
+            master=db,
+            clone=clone,
+            today=index.today,
+        )
+    }
+    assert kinds == {"cancel_outside_policy"}
