@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install data model chromium demo test lint clean
+.PHONY: install data model chromium demo test eval lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ demo: data model
 test: data model chromium
 	$(BIN)/ruff check agent tools evals tests benchmarks
 	$(BIN)/python -m pytest -q
+
+# The built-in eval suite on the embedded default model (docs/evals.md); ~10-15 min on 2 cores.
+eval: model
+	$(BIN)/shopagent eval run --out var/eval-runs/latest
 
 lint: install
 	$(BIN)/ruff check agent tools evals tests benchmarks
