@@ -55,6 +55,9 @@ def _patterns() -> dict[str, Any]:
         "zip": re.compile(raw["zip"], re.I),
         "between": re.compile(raw["between"], re.I),
         "price_max": re.compile(r"\b(?:" + "|".join(raw["price_max"]) + r")\s+" + money, re.I),
+        "price_max_marked": re.compile(
+            r"\b(?:" + "|".join(raw["price_max_marked"]) + r")\s+\$\s?(\d{1,6}(?:\.\d{1,2})?)", re.I
+        ),
         "price_min": re.compile(r"\b(?:" + "|".join(raw["price_min"]) + r")\s+" + money, re.I),
         "colors": phrases("colors"),
         "sizes": phrases("sizes"),
@@ -99,7 +102,7 @@ def extract(message: str) -> Slots:
         slots["min_price"], slots["max_price"] = low, high
         rest = rest.replace(m.group(0), " ")
     else:
-        if m := p["price_max"].search(rest):
+        if m := p["price_max"].search(rest) or p["price_max_marked"].search(rest):
             slots["max_price"] = Decimal(m.group(1))
             rest = rest.replace(m.group(0), " ")
         m = p["price_min"].search(rest)

@@ -9,6 +9,9 @@ from agent.facts import STATUS_WORDS, Facts
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:usd|dollars?)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
+_AVAILABILITY = re.compile(
+    r"\b(?:in stock|out of stock|sold out|(?:un)?available|back in stock)\b", re.I
+)
 _STATUS = re.compile(
     r"\b(pending|processing|shipped|delivered|cancell?ed|returned|out for delivery)\b", re.I
 )
@@ -51,6 +54,8 @@ def verify_answer(
         problems.append(f"numbers not in tool results: {sorted(unsupported)}")
     if facts.inventory_down and _MONEY.search(text):
         problems.append("states a price while live prices are unavailable")
+    if facts.inventory_down and not facts.quotes and _AVAILABILITY.search(text):
+        problems.append("states availability while live stock is unknown")
     problems += _stock_claims(text, facts)
     problems += _status_claims(text, facts)
     if (facts.products or facts.details) and not _names_a_product(text, facts):

@@ -16,6 +16,8 @@ from agent.slots import extract
         ("between 20 and 40 dollars", {"min_price": Decimal(20), "max_price": Decimal(40)}),
         ("between $40 and $20", {"min_price": Decimal(20), "max_price": Decimal(40)}),
         ("over $100 please", {"min_price": Decimal(100)}),
+        ("max $50", {"max_price": Decimal(50)}),
+        ("the Nimbus Max 2 power bank", {"max_price": None}),
         ("and the second?", {"ordinal": 2}),
         ("the last one", {"ordinal": -1}),
         ("the cheaper one", {"cheaper": True}),

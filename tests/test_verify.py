@@ -140,3 +140,9 @@ def test_price_answer_must_state_price_or_stock() -> None:
 
 def test_partial_names_of_another_product_do_not_count() -> None:
     assert "does not name the product" in _check("The Brewster Kettle is $44.99, 12 in stock.")
+
+
+def test_no_availability_claims_while_stock_is_unknown() -> None:
+    for claim in ("is available now", "is in stock", "is out of stock"):
+        problems = _check(f"The Brewster Gooseneck Kettle {claim}.", inventory_ok=False)
+        assert "states availability while live stock is unknown" in problems

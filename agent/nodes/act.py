@@ -80,11 +80,16 @@ def _filters(slots: Slots) -> SearchFilters:
 
 def _is_ambiguous(query: str, hits: list[ProductHit]) -> bool:
     """Several products match every word of a short query, and none stands out."""
-    words = set(re.findall(r"[a-z0-9]+", query.casefold()))
+    words = set(_terms(query))
     if not words or len(words) > 2:
         return False
-    full = [h for h in hits if words <= set(re.findall(r"[a-z0-9]+", h.name.casefold()))]
+    full = [h for h in hits if words <= set(_terms(h.name))]
     return len(full) >= 2
+
+
+def _terms(text: str) -> list[str]:
+    """Whitespace words without edge punctuation ("noise-cancelling" stays one word)."""
+    return [w.strip(".,;:!?()\"'") for w in text.casefold().split() if w.strip(".,;:!?()\"'")]
 
 
 async def _search(turn: Turn, *, k: int | None = None) -> list[ProductHit]:
