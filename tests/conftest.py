@@ -185,4 +185,6 @@ def local_chat_model() -> Any:
     try:
         return build_chat_model("local", _model_settings())
     except ModelUnavailable as exc:
+        if os.environ.get("CI"):  # `make test` installs the model: missing is a failure there
+            raise
         pytest.skip(f"bundled model unavailable: {exc}")
