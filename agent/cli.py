@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import sys
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.cli_common import err, friendly, quiet_logs
 from agent.errors import ShopAgentError
 from agent.settings import Settings, get_settings
 
@@ -32,7 +29,6 @@ app.add_typer(store_app, name="store")
 app.add_typer(inventory_app, name="inventory")
 
 out = Console()
-err = Console(stderr=True)
 
 Model = Annotated[str | None, typer.Option("--model", "-m", help="local | hf:<id> | openai:<m>")]
 Thread = Annotated[str | None, typer.Option("--thread", "-t", help="Conversation thread id.")]
@@ -41,41 +37,9 @@ Customer = Annotated[
 ]
 
 
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ShopAgent errors into a message plus fix; never a stack trace."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShopAgentError as exc:
-            message, _, _ = str(exc).partition("\n  fix:")
-            err.print(f"[bold red]error:[/] {message}")
-            if exc.hint:
-                err.print(f"[yellow]fix:[/] {exc.hint}")
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
 def _settings(model: str | None = None) -> Settings:
     settings = get_settings()
     return settings.model_copy(update={"model": model}) if model else settings
-
-
-def _quiet_logs() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "transformers", "sentence_transformers", "uvicorn"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    try:
-        import transformers
-
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
 
 
 # -- store ---------------------------------------------------------------------------------
@@ -127,7 +91,7 @@ def _load(settings: Settings, directory: Path) -> None:
 @friendly
 def index() -> None:
     """Build or update the catalog search index (only changed products are re-embedded)."""
-    _quiet_logs()
+    quiet_logs()
     from tools.catalog import open_catalog
     from tools.store.db import StoreDB
 
@@ -167,7 +131,7 @@ def ask(
     from agent.service import validate_message
 
     validate_message(message)
-    _quiet_logs()
+    quiet_logs()
 
     async def run():
         async with await _open(_settings(model)) as agent:
@@ -187,7 +151,7 @@ def ask(
 @friendly
 def chat(thread: Thread = None, customer: Customer = None, model: Model = None) -> None:
     """Chat in the terminal (history kept in the thread; Ctrl-D to quit)."""
-    _quiet_logs()
+    quiet_logs()
     import uuid
 
     thread_id = thread or uuid.uuid4().hex[:12]
@@ -224,7 +188,7 @@ def _tool_names(calls: list[dict[str, Any]]) -> str:
 @friendly
 def demo(model: Model = None) -> None:
     """Run the scripted demo conversation through the full graph and print it."""
-    _quiet_logs()
+    quiet_logs()
     import uuid
 
     from agent.demo import demo_script
@@ -280,7 +244,7 @@ def doctor() -> None:
 @friendly
 def setup(model: Model = None) -> None:
     """Prepare the local model (convert the bundled GGUF once)."""
-    _quiet_logs()
+    quiet_logs()
     from agent.local_model import ensure_local_model
 
     path = ensure_local_model(_settings(model))

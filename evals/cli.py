@@ -9,9 +9,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agent.errors import ShopAgentError
+from agent.cli_common import err, friendly, quiet_logs
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -39,50 +37,19 @@ eval_app = typer.Typer(
     no_args_is_help=True,
 )
 out = Console()
-err = Console(stderr=True)
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ShopAgent errors become a message plus fix and exit code 2, never a stack trace."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShopAgentError as exc:
-            message, _, _ = str(exc).partition("\n  fix:")
-            err.print(f"[bold red]error:[/] {message}", highlight=False)
-            if exc.hint:
-                err.print(f"[yellow]fix:[/] {exc.hint}", highlight=False)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def _quiet_logs() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "transformers", "sentence_transformers", "uvicorn"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
     # injected inventory faults are expected here: their retries are not news
-    for expected in ("shopagent.http", "shopagent.inventory", "shopagent.compose"):
-        logging.getLogger(expected).setLevel(logging.ERROR)
+    quiet_logs(also=("shopagent.http", "shopagent.inventory", "shopagent.compose"))
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-    try:
-        import transformers
-
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
 
 
 # --------------------------------------------------------------------------- run
 
 
 @eval_app.command("run")
-@_friendly
+@friendly
 def run(
     suites: Annotated[
         list[str] | None,
@@ -196,7 +163,7 @@ def _print_summary(report: Any) -> None:
 
 
 @eval_app.command("compare")
-@_friendly
+@friendly
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Baseline run (--out dir or report.json).")],
     run_b: Annotated[Path, typer.Argument(help="Candidate run.")],
@@ -257,7 +224,7 @@ def compare(
 
 
 @eval_app.command("import-log")
-@_friendly
+@friendly
 def import_log(
     file: Annotated[Path, typer.Argument(help="CSV of logged conversations.")],
     out_file: Annotated[

@@ -1,0 +1,51 @@
+"""What every ``shopagent`` command group shares: error display and quiet library logs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from agent.errors import ShopAgentError
+
+err = Console(stderr=True)
+
+NOISY = ("httpx", "chromadb", "transformers", "sentence_transformers", "uvicorn", "bm25s")
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """ShopAgent errors become a message plus fix on stderr and exit code 2, never a trace."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ShopAgentError as exc:
+            message, _, _ = str(exc).partition("\n  fix:")
+            err.print(f"[bold red]error:[/] {message}", highlight=False)
+            if exc.hint:
+                err.print(f"[yellow]fix:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def quiet_logs(also: Iterable[str] = ()) -> None:
+    """Warnings only, and errors only from chatty libraries (plus ``also``)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+    for noisy in (*NOISY, *also):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
