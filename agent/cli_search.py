@@ -1,19 +1,17 @@
 """``shopagent search`` and ``shopagent store import``.
 
 :func:`register` adds both commands to the CLI's Typer apps (``agent/cli.py`` calls it once).
-The module imports nothing from ``agent.cli``, so either can be imported first.
+Errors are shown by :func:`agent.cli_common.friendly`, like every other command group's; the
+module imports nothing from ``agent.cli``, so either can be imported first.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import logging
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.errors import ConfigError, ShopAgentError
+from agent.cli_common import friendly, quiet_logs
+from agent.errors import ConfigError
 
 if TYPE_CHECKING:
     from agent.settings import Settings
@@ -44,31 +43,6 @@ class SortOrder(StrEnum):
 class ImportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ShopAgent errors become a message plus fix on stderr and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShopAgentError as exc:
-            message, _, _ = str(exc).partition("\n  fix:")
-            err.print(f"[bold red]error:[/] {message}", highlight=False)
-            if exc.hint:
-                err.print(f"[yellow]fix:[/] {exc.hint}", highlight=False)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-def _quiet_logs() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "transformers", "sentence_transformers", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def _settings() -> Settings:
@@ -229,7 +203,7 @@ def search(
 ) -> None:
     """Search the catalog: filters are parsed from the text ("under $40", "not leather");
     flags override them."""
-    _quiet_logs()
+    quiet_logs()
     from tools.catalog import db_stock_filter, open_catalog
     from tools.store.db import StoreDB
 
@@ -306,5 +280,5 @@ def store_import(
 
 def register(app: typer.Typer, store_app: typer.Typer) -> None:
     """Add ``search`` to ``app`` and ``import`` to ``store_app``."""
-    app.command("search")(_friendly(search))
-    store_app.command("import")(_friendly(store_import))
+    app.command("search")(friendly(search))
+    store_app.command("import")(friendly(store_import))

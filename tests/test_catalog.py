@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,7 +28,6 @@ from tools.catalog import (
     ChromaCatalog,
     IndexStats,
     InMemoryCatalog,
-    _where,
     db_stock_filter,
     open_catalog,
     select_variant,
@@ -643,16 +643,29 @@ def test_attribute_and_price_combine_on_one_variant(catalog: ChromaCatalog) -> N
     assert catalog.search("rain jacket", filters=f)[0].sku == "TM-RJ-BLU-XL"
 
 
-def test_where_filters_run_inside_chroma(catalog: ChromaCatalog, embedder: Embedder) -> None:
-    """The store-side ``where`` alone (no Python post-filter) already enforces the filters."""
-    col = catalog._collection()
-    vector = embedder.embed_one("anything at all")
+def test_filtered_dense_search_is_an_exact_scan(catalog: ChromaCatalog, embedder: Embedder) -> None:
+    """With filters, dense candidates are the allowed products nearest by cosine, exactly."""
+    from tools.catalog import _mask
+
+    col, snap = catalog._current()
+    vector = embedder.embed_one("something to listen to music")
     f = SearchFilters(category="audio", attributes={"color": "black"}, max_price=Decimal(100))
-    got = col.query(query_embeddings=[vector], n_results=50, where=_where(f))["ids"][0]
-    assert set(got) == {"a-pulse-buds", "a-speaker"}
-    f = SearchFilters(brand="SUMMITCRAFT", min_price=Decimal(100))
-    got = col.query(query_embeddings=[vector], n_results=50, where=_where(f))["ids"][0]
-    assert set(got) == {"o-tent", "o-sleeping-bag"}
+    mask = _mask(snap, f)
+    assert {snap.ids[i] for i in np.flatnonzero(mask)} == {"a-pulse-buds", "a-speaker"}
+    found, similarity = catalog._dense(col, snap, vector, mask, 10)
+    assert {snap.ids[i] for i in found} == {"a-pulse-buds", "a-speaker"}
+    stored = col.get(ids=[snap.ids[i] for i in found], include=["embeddings"])
+    pairs = zip(stored["ids"], stored["embeddings"], strict=True)
+    exact = {pid: float(np.dot(e, vector)) for pid, e in pairs}
+    assert [snap.ids[i] for i in found] == sorted(exact, key=lambda pid: -exact[pid])
+    for i in found:
+        assert similarity[i] == pytest.approx(exact[snap.ids[i]], abs=1e-5)
+    # Unfiltered: Chroma's ANN index answers, with the same similarities.
+    everything = np.ones(len(snap.ids), dtype=bool)
+    ann, ann_similarity = catalog._dense(col, snap, vector, everything, 5)
+    assert len(ann) == 5 and snap.vectors is not None
+    for i in ann:
+        assert ann_similarity[i] == pytest.approx(float(snap.vectors[i] @ vector), abs=1e-4)
 
 
 def test_empty_query_browses_by_filters(catalog: ChromaCatalog) -> None:
@@ -731,7 +744,6 @@ def test_incremental_indexing(tmp_path: Path, embedder: Embedder, products) -> N
         "matte",
         "black",
     ]
-    assert "attr_material" not in meta["attr_keys"]
     # With no recorded material, a material filter falls back to the text ("Stainless steel").
     steel = SearchFilters(attributes={"material": "steel"})
     assert kettle.id in _ids(catalog.search("kettle", filters=steel))

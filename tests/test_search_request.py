@@ -20,9 +20,18 @@ STORE = {
         "Pet Supplies",
     ],
     "brands": ["Voltaic", "Bean & Bough", "Basecamp Co.", "Kettle & Crane", "Furrow"],
-    "colors": ["black", "white", "heather gray", "forest green", "copper", "navy", "brown"],
+    "colors": [
+        "black",
+        "white",
+        "heather gray",
+        "forest green",
+        "copper",
+        "navy",
+        "brown",
+        "cream",
+    ],
     "materials": ["full-grain leather", "merino wool", "solid walnut"],
-    "values": ["earl gray", "english breakfast", "lavender", "brown", "tenkeyless"],
+    "values": ["earl gray", "english breakfast", "lavender", "brown", "tenkeyless", "hand cream"],
     "keys": ["color", "switches", "blend", "scent", "size", "material"],
 }
 
@@ -176,6 +185,8 @@ def test_category_only_request_browses() -> None:
         ("chelsea boots in white leather", {"material": "leather", "color": "white"}, None),
         ("fleece pullover", {}, "fleece pullover"),  # a product word, not a constraint
         ("french press in copper", {"color": "copper"}, "french press"),
+        ("hand cream for dry hands", {}, "hand cream dry hands"),  # a product, not a colour
+        ("cream stand mixer", {"color": "cream"}, "stand mixer"),
     ],
 )
 def test_attributes(text: str, attributes: dict[str, str], query: str | None) -> None:
@@ -195,3 +206,29 @@ def test_without_store_vocabulary_colours_come_from_slot_patterns() -> None:
 def test_odd_input_never_raises(text: str) -> None:
     request = parse(text)
     assert isinstance(request.query, str)
+
+
+def test_facets_give_the_parser_its_vocabulary() -> None:
+    from tools.catalog import facets
+    from tools.store.schema import Product
+
+    cream = Product.model_validate(
+        {
+            "id": "p1",
+            "name": "Glowroot Repair Hand Cream",
+            "brand": "Glowroot",
+            "category": "Beauty & Personal Care",
+            "description": "Rich cream.",
+            "tags": ["repair hand cream", "hand lotion"],
+            "attributes": {"scent": "Lavender", "Material": "Recycled Glass"},
+            "variants": [{"sku": "S1", "price": 9, "attributes": {"color": "Cream"}}],
+        }
+    )
+    found = facets([cream])
+    assert found["categories"] == ["Beauty & Personal Care"] and found["brands"] == ["Glowroot"]
+    assert found["colors"] == ["cream"] and found["materials"] == ["recycled glass"]
+    assert {"lavender", "hand cream", "repair hand cream"} <= set(found["values"])
+    assert found["keys"] == ["color", "material", "scent"]
+    request = parse_search_request("repair hand cream in cream", **found)
+    assert request.filters.attributes == {"color": "cream"}
+    assert request.query == "repair hand cream"
