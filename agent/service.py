@@ -8,18 +8,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, copy_checkpoint
+from langgraph.types import Command, Durability
 from pydantic import BaseModel, Field
 
 from agent.context import AgentContext
-from agent.errors import ConfigError
+from agent.errors import ConfigError, NothingToConfirm
 from agent.graph import build_graph
 from agent.guardrails import mask_pii
 from agent.llm_router import make_router
@@ -51,6 +52,12 @@ class TurnResult(BaseModel):
     llm_calls: int = 0
     tokens: int = 0
     thread_id: str
+    carried_tool_calls: int = Field(
+        0,
+        exclude=True,
+        description="Leading tool calls that belong to the turn that asked the confirmation "
+        "this turn answered (already reported then); not serialized.",
+    )
 
 
 def fixed_clock(iso: str | None) -> Callable[[], datetime]:
@@ -80,8 +87,67 @@ def validate_message(message: str) -> str:
     return text
 
 
+class _TurnReads:
+    """The checkpoints one turn has read, each to be served once more (see _read_once)."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.saved: dict[tuple[str, str], CheckpointTuple | None] = {}
+
+    def close(self) -> None:
+        self.open = False
+        self.saved.clear()
+
+
+_TURN_READS: ContextVar[_TurnReads | None] = ContextVar("shopagent_turn_reads", default=None)
+
+
+def _read_once(saver: BaseCheckpointSaver) -> None:
+    """Make each turn fetch its thread's checkpoint once.
+
+    A turn reads the thread's latest checkpoint (is a confirmation pending?), then the
+    graph run reads it again. Inside a turn the run's read is served from the first one,
+    as a copy (LangGraph updates the checkpoint it loads in place): one fetch and one
+    deserialization per turn instead of two. Reads outside a turn, of a given checkpoint
+    id, and any read after the run's are passed to ``saver`` unchanged.
+    """
+    if getattr(saver, "_shopagent_read_once", False):
+        return
+    fetch = saver.aget_tuple
+
+    async def aget_tuple(config: Any) -> CheckpointTuple | None:
+        reads = _TURN_READS.get()
+        conf = config.get("configurable", {})
+        if reads is None or not reads.open or conf.get("checkpoint_id"):
+            return await fetch(config)
+        key = (str(conf.get("thread_id")), str(conf.get("checkpoint_ns") or ""))
+        if key in reads.saved:
+            saved = reads.saved.pop(key)
+        else:
+            saved = reads.saved[key] = await fetch(config)
+        if saved is None:
+            return None
+        return saved._replace(
+            checkpoint=copy_checkpoint(saved.checkpoint),
+            pending_writes=list(saved.pending_writes or []),
+        )
+
+    saver.aget_tuple = aget_tuple  # type: ignore[method-assign]
+    saver._shopagent_read_once = True  # type: ignore[attr-defined]
+
+
 class ShopAgent:
-    """The assistant: a compiled graph plus the context its nodes run with."""
+    """The assistant: a compiled graph plus the context its nodes run with.
+
+    Each turn reads the thread's checkpoint once (is a confirmation pending? the graph run
+    reuses that read) and takes its result from the run itself. ``durability`` is
+    LangGraph's checkpoint durability: ``"exit"`` (default) saves one checkpoint when the
+    turn ends or asks for a confirmation, instead of one per step. A process killed
+    mid-turn therefore resumes the thread from its last completed turn (the interrupted
+    turn leaves no trace; its message must be sent again). Writes stay exactly-once
+    because they run only after a confirmation and the write tools are idempotent: a
+    confirmation replayed after a crash finds the write already made.
+    """
 
     def __init__(
         self,
@@ -91,10 +157,14 @@ class ShopAgent:
         stack: AsyncExitStack | None = None,
         *,
         turn_budget_s: float | None = None,
+        durability: Durability = "exit",
     ) -> None:
         self.context = context
         self.turn_budget_s = turn_budget_s
+        self.durability: Durability = durability
         self.graph = build_graph(checkpointer)
+        if checkpointer is not None:
+            _read_once(checkpointer)
         self.model_name = model_name
         self._stack = stack
 
@@ -201,11 +271,31 @@ class ShopAgent:
     def _config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
-    async def _input(self, message: str, thread_id: str) -> Any:
-        """A new turn, or the answer to a pending confirmation of this thread."""
-        if await self.pending_confirmation(thread_id):
-            return Command(resume=message)
-        return {"messages": [HumanMessage(message)]}
+    async def _pending(self, thread_id: str) -> tuple[dict[str, Any] | None, int]:
+        """The thread's pending confirmation (or None) and, when there is one, the number of
+        tool calls its state holds (those of the turn that asked): one state read."""
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        confirmation = _interrupt(snapshot)
+        carried = len(snapshot.values.get("tool_calls") or []) if confirmation else 0
+        return confirmation, carried
+
+    async def _start(
+        self, message: str | None, thread_id: str, approve: bool | None
+    ) -> tuple[Any, int]:
+        """The run's input: a new turn, or the answer to the pending confirmation (a
+        message while one is pending, or ``approve``); plus the carried tool calls."""
+        pending, carried = await self._pending(thread_id)
+        if approve is not None:
+            if not pending:
+                raise NothingToConfirm(
+                    f"thread {thread_id!r} has nothing waiting for confirmation",
+                    hint="only confirm after a turn returned a `confirmation`",
+                )
+            return Command(resume="yes" if approve else "no"), carried
+        assert message is not None
+        if pending:
+            return Command(resume=message), carried
+        return {"messages": [HumanMessage(message)]}, 0
 
     async def ask(
         self, message: str, *, thread_id: str | None = None, customer_email: str | None = None
@@ -213,58 +303,94 @@ class ShopAgent:
         """Answer one shopper message in a thread (a new thread when ``thread_id`` is None)."""
         message = mask_pii(validate_message(message))
         thread_id = thread_id or uuid.uuid4().hex[:12]
-        context = self._context(customer_email)
-        started = time.perf_counter()
-        payload = await self._input(message, thread_id)
-        await self.graph.ainvoke(payload, self._config(thread_id), context=context)
-        return await self._result(thread_id, started)
+        return await self._invoke(message, thread_id, customer_email, None)
 
     async def confirm(
         self, thread_id: str, approve: bool, *, customer_email: str | None = None
     ) -> TurnResult:
-        """Answer the thread's pending confirmation explicitly (yes/no buttons)."""
-        if not await self.pending_confirmation(thread_id):
-            raise ConfigError(
-                f"thread {thread_id!r} has nothing waiting for confirmation",
-                hint="only confirm after a turn returned a `confirmation`",
-            )
-        started = time.perf_counter()
-        await self.graph.ainvoke(
-            Command(resume="yes" if approve else "no"),
-            self._config(thread_id),
-            context=self._context(customer_email),
-        )
-        return await self._result(thread_id, started)
+        """Answer the thread's pending confirmation explicitly (yes/no buttons);
+        NothingToConfirm when the thread waits for nothing."""
+        return await self._invoke(None, thread_id, customer_email, approve)
 
-    async def stream(
-        self, message: str, *, thread_id: str, customer_email: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Run a turn, yielding events: ``token`` (answer text as the model writes it),
-        ``node`` (a step finished), then one ``final`` event with the TurnResult."""
-        message = mask_pii(validate_message(message))
+    async def _invoke(
+        self, message: str | None, thread_id: str, customer_email: str | None, approve: bool | None
+    ) -> TurnResult:
         context = self._context(customer_email)
         started = time.perf_counter()
-        payload = await self._input(message, thread_id)
-        async for mode, chunk in self.graph.astream(
-            payload, self._config(thread_id), context=context, stream_mode=["messages", "updates"]
-        ):
-            if mode == "messages":
-                piece, meta = chunk
-                from_compose = meta.get("langgraph_node") == "compose"
-                if isinstance(piece, AIMessageChunk) and from_compose and piece.content:
-                    yield {"type": "token", "text": str(piece.content)}
-            elif mode == "updates":
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        continue
-                    calls = (update or {}).get("tool_calls") if node == "act" else None
-                    yield {"type": "node", "node": node, "tool_calls": calls or []}
-        result = await self._result(thread_id, started)
-        yield {"type": "final", "result": result.model_dump(mode="json")}
+        reads = _TurnReads()
+        token = _TURN_READS.set(reads)
+        try:
+            payload, carried = await self._start(message, thread_id, approve)
+            output = await self.graph.ainvoke(
+                payload,
+                self._config(thread_id),
+                context=context,
+                durability=self.durability,
+                version="v2",
+            )
+        finally:
+            reads.close()
+            _TURN_READS.reset(token)
+        return self._result(thread_id, output.value, output.interrupts, started, carried)
+
+    async def stream(
+        self,
+        message: str | None,
+        *,
+        thread_id: str,
+        customer_email: str | None = None,
+        approve: bool | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Run a turn, yielding events as they happen: ``tool_started`` / ``tool_finished``
+        (live, from the tools), ``token`` (model text as it is written), ``node`` (a step
+        finished), then one ``final`` event with the TurnResult (``result``) and
+        ``carried`` (see ``TurnResult.carried_tool_calls``).
+
+        ``approve`` answers the pending confirmation instead of a message (NothingToConfirm,
+        before any event, when nothing is pending)."""
+        if approve is None:
+            message = mask_pii(validate_message(message or ""))
+        context = self._context(customer_email)
+        started = time.perf_counter()
+        reads = _TurnReads()
+        _TURN_READS.set(reads)  # this generator's consumer's context; closed below
+        values: dict[str, Any] = {}
+        interrupts: tuple[Any, ...] = ()
+        try:
+            payload, carried = await self._start(message, thread_id, approve)
+            async for part in self.graph.astream(
+                payload,
+                self._config(thread_id),
+                context=context,
+                stream_mode=["custom", "messages", "updates", "values"],
+                durability=self.durability,
+                version="v2",
+            ):
+                kind, data = part["type"], part["data"]
+                if kind == "custom":
+                    if isinstance(data, dict) and data.get("type"):
+                        yield data
+                elif kind == "messages":
+                    piece, meta = data
+                    from_compose = meta.get("langgraph_node") == "compose"
+                    if isinstance(piece, AIMessageChunk) and from_compose and piece.content:
+                        yield {"type": "token", "text": str(piece.content)}
+                elif kind == "updates":
+                    for node, update in data.items():
+                        if node.startswith("__"):
+                            continue
+                        calls = (update or {}).get("tool_calls") if node == "act" else None
+                        yield {"type": "node", "node": node, "tool_calls": calls or []}
+                elif kind == "values":
+                    values, interrupts = data, part.get("interrupts") or interrupts
+        finally:
+            reads.close()
+        result = self._result(thread_id, values, interrupts, started, carried)
+        yield {"type": "final", "result": result.model_dump(mode="json"), "carried": carried}
 
     async def pending_confirmation(self, thread_id: str) -> dict[str, Any] | None:
         """The confirmation this thread is waiting for, or None."""
-        return _interrupt(await self.graph.aget_state(self._config(thread_id)))
+        return (await self._pending(thread_id))[0]
 
     async def history(self, thread_id: str) -> list[dict[str, str]]:
         """The thread's messages as ``{role, content}`` (bounded by the state's memory)."""
@@ -276,10 +402,16 @@ class ShopAgent:
                 out.append({"role": role, "content": str(m.content)})
         return out
 
-    async def _result(self, thread_id: str, started: float) -> TurnResult:
-        snapshot = await self.graph.aget_state(self._config(thread_id))
-        state = snapshot.values
-        confirmation = _interrupt(snapshot)
+    def _result(
+        self,
+        thread_id: str,
+        state: dict[str, Any],
+        interrupts: tuple[Any, ...],
+        started: float,
+        carried: int,
+    ) -> TurnResult:
+        """The TurnResult from the run's final state and interrupts."""
+        confirmation = _payload(interrupts[0]) if interrupts else None
         answer = state.get("answer", "")
         if confirmation:
             answer = confirmation.get("question", answer)
@@ -297,12 +429,17 @@ class ShopAgent:
             llm_calls=state.get("llm_calls", 0),
             tokens=state.get("tokens", 0),
             thread_id=thread_id,
+            carried_tool_calls=carried,
         )
+
+
+def _payload(intr: Any) -> dict[str, Any]:
+    return dict(intr.value) if isinstance(intr.value, dict) else {"text": intr.value}
 
 
 def _interrupt(snapshot: Any) -> dict[str, Any] | None:
     """The pending interrupt's payload in a state snapshot, or None."""
     for task in snapshot.tasks:
         for intr in task.interrupts:
-            return dict(intr.value) if isinstance(intr.value, dict) else {"text": intr.value}
+            return _payload(intr)
     return None

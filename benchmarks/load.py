@@ -126,13 +126,26 @@ class Server:
             time.sleep(0.1)
         raise SystemExit("server did not become ready in 60 s")
 
+    def _procs(self) -> list[psutil.Process]:
+        root = psutil.Process(self.proc.pid)
+        return [root, *root.children(recursive=True)]
+
     def rss_mb(self) -> float:
         try:
-            root = psutil.Process(self.proc.pid)
-            procs = [root, *root.children(recursive=True)]
-            return sum(p.memory_info().rss for p in procs) / 2**20
+            return sum(p.memory_info().rss for p in self._procs()) / 2**20
         except psutil.Error:
             return 0.0
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by the server and its workers."""
+        total = 0.0
+        for p in self._procs():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -232,6 +245,7 @@ async def run(args: argparse.Namespace) -> dict:
             try:
                 # warm-up: one conversation, not measured
                 await client(http, len(MESSAGES), 0, args.stream, 0, [], [])
+                server_cpu0, client_cpu0 = server.cpu_s(), time.process_time()
                 started = time.perf_counter()
                 tasks = [
                     asyncio.create_task(
@@ -251,6 +265,8 @@ async def run(args: argparse.Namespace) -> dict:
                     await asyncio.sleep(0.25)
                 await asyncio.gather(done, return_exceptions=True)
                 elapsed = time.perf_counter() - started
+                server_cpu = server.cpu_s() - server_cpu0
+                client_cpu = time.process_time() - client_cpu0
             finally:
                 await http.close()
             rss_end = server.rss_mb()
@@ -276,6 +292,10 @@ async def run(args: argparse.Namespace) -> dict:
         "p99_ms": round(_percentile(latencies, 99), 1),
         "max_ms": round(max(latencies, default=0.0), 1),
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else 0.0,
+        "server_cpu_ms_per_turn": round(1000 * server_cpu / max(1, len(latencies)), 2),
+        "client_cpu_ms_per_turn": round(1000 * client_cpu / max(1, len(latencies)), 2),
+        "server_cpu_util": round(server_cpu / elapsed, 2) if elapsed else 0.0,
+        "client_cpu_util": round(client_cpu / elapsed, 2) if elapsed else 0.0,
         "rss_start_mb": round(rss_start, 1),
         "rss_peak_mb": round(max(peak, rss_end), 1),
         "rss_end_mb": round(rss_end, 1),

@@ -9,6 +9,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from langgraph.types import StreamWriter
 from pydantic import BaseModel
 
 from agent.clarification import choose_order_question, choose_question
@@ -21,11 +22,23 @@ from tools import functions as fn
 from tools.results import ProductHit, SearchFilters, VerifiedCustomer
 
 
-class Turn:
-    """The tool calls of one turn, recorded as ``{name, args, ok, result}``."""
+def _no_events(_: Any) -> None:
+    return None
 
-    def __init__(self, ctx: AgentContext, state: AgentState, thread_id: str) -> None:
-        self.ctx, self.state, self.thread_id = ctx, state, thread_id
+
+class Turn:
+    """The tool calls of one turn, recorded as ``{name, args, ok, result}``; each call is
+    announced live to ``writer`` (LangGraph's custom stream) as ``tool_started`` and
+    ``tool_finished`` events."""
+
+    def __init__(
+        self,
+        ctx: AgentContext,
+        state: AgentState,
+        thread_id: str,
+        writer: StreamWriter = _no_events,
+    ) -> None:
+        self.ctx, self.state, self.thread_id, self.writer = ctx, state, thread_id, writer
         self.slots = Slots(**state.get("slots", {}))
         self.calls: list[ToolCall] = []
         self.focus: list[FocusItem] | None = None
@@ -36,20 +49,23 @@ class Turn:
 
     async def call(self, name: str, args: dict[str, Any], run: Callable[[], Any]) -> Any:
         """Run one tool; a ShopAgentError becomes a failed call, never an exception."""
+        self.writer({"type": "tool_started", "name": name, "args": args})
         try:
             result = run()
             if isinstance(result, Awaitable):
                 result = await asyncio.wait_for(result, remaining(self.ctx))
         except TimeoutError:
             exc = TurnTimeout(f"{name} did not answer within the turn's time budget")
-            self.calls.append({"name": name, "args": args, "ok": False, "result": _error(exc)})
-            return None
+            return self._record(name, args, False, _error(exc))
         except ShopAgentError as exc:
-            self.calls.append({"name": name, "args": args, "ok": False, "result": _error(exc)})
-            return None
+            return self._record(name, args, False, _error(exc))
         dumped = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-        self.calls.append({"name": name, "args": args, "ok": result is not None, "result": dumped})
+        self._record(name, args, result is not None, dumped)
         return result
+
+    def _record(self, name: str, args: dict[str, Any], ok: bool, result: Any) -> None:
+        self.calls.append({"name": name, "args": args, "ok": ok, "result": result})
+        self.writer({"type": "tool_finished", "name": name, "args": args, "ok": ok})
 
     @property
     def customer(self) -> VerifiedCustomer | None:
@@ -398,7 +414,7 @@ async def act(
 ) -> dict[str, Any]:
     """Run the handlers of every intent of the turn (multi-intent turns call several)."""
     thread_id = str(config.get("configurable", {}).get("thread_id", ""))
-    turn = Turn(runtime.context, state, thread_id)
+    turn = Turn(runtime.context, state, thread_id, runtime.stream_writer)
     for intent in state.get("intents") or [state.get("intent", "")]:
         handler = HANDLERS.get(intent)
         if handler:

@@ -30,6 +30,7 @@ from agent.server.errors import ApiError
 from agent.server.logs import request_id_var
 from agent.server.sse import frame, sse_response
 from agent.server.turns import ServerRuntime, new_thread_id, with_cards
+from agent.service import validate_message
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 MODEL_ID = "shopagent"
@@ -85,7 +86,7 @@ def _last_user_message(body: ChatCompletionRequest) -> str:
         if message.role == "user":
             text = _text(message)
             if text.strip():
-                return text
+                return validate_message(text)  # refused before a thread is created
             break
     raise ApiError(400, "no_user_message", "the last user message is missing or empty")
 
@@ -143,7 +144,7 @@ async def chat_completions(
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         chunks = _chunks(rt, caller, thread_id, message, completion_id, created, include_usage)
         return sse_response(chunks, heartbeat_s=rt.config.heartbeat_s, headers=headers)
-    result = with_cards((await rt.ask(thread_id, message, caller)).model_dump(mode="json"))
+    result = with_cards(await rt.ask(thread_id, message, caller))
     answer = {
         "id": completion_id,
         "object": "chat.completion",

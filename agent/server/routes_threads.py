@@ -15,7 +15,7 @@ from agent.server.errors import ApiError
 from agent.server.logs import request_id_var
 from agent.server.sse import frame, sse_response
 from agent.server.turns import ServerRuntime, with_cards
-from agent.service import MAX_MESSAGE_CHARS
+from agent.service import MAX_MESSAGE_CHARS, validate_message
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 
@@ -95,6 +95,20 @@ def _wants_stream(flag: bool, accept: str | None) -> bool:
     return flag or "text/event-stream" in (accept or "")
 
 
+async def _primed(
+    batches: AsyncIterator[list[dict[str, Any]]],
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """``batches`` with the first one computed now (what it raises is raised here)."""
+    first = await anext(batches)
+
+    async def chained() -> AsyncIterator[list[dict[str, Any]]]:
+        yield first
+        async for batch in batches:
+            yield batch
+
+    return chained()
+
+
 async def _frames(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[str]:
     """SSE frames, one write per batch of events known at the same moment."""
     try:
@@ -152,16 +166,16 @@ async def post_message(
     accept: Annotated[str | None, Header()] = None,
 ):
     rt = _rt(request)
+    message = validate_message(body.message)  # refused before the thread or a stream starts
     rt.owned_thread(thread_id, caller)
     if _wants_stream(body.stream, accept):
-        events = rt.stream_batches(thread_id, body.message, caller)
+        events = rt.stream_batches(thread_id, message, caller)
         return sse_response(
             _frames(events),
             heartbeat_s=rt.config.heartbeat_s,
             headers={"X-Thread-Id": thread_id},
         )
-    result = await rt.ask(thread_id, body.message, caller)
-    return JSONResponse(with_cards(result.model_dump(mode="json")))
+    return JSONResponse(with_cards(await rt.ask(thread_id, message, caller)))
 
 
 @router.get(
@@ -192,11 +206,9 @@ async def post_confirmation(
     rt = _rt(request)
     rt.owned_thread(thread_id, caller)
     if _wants_stream(body.stream, accept):
-        if not await rt.pending(thread_id):
-            raise ApiError(409, "nothing_to_confirm", "this thread is not waiting for a yes/no")
-        events = rt.stream_batches(thread_id, None, caller, approve=body.approve)
+        # the first batch first: "nothing to confirm" is a plain 409, not a stream
+        events = await _primed(rt.stream_batches(thread_id, None, caller, approve=body.approve))
         return sse_response(
             _frames(events), heartbeat_s=rt.config.heartbeat_s, headers={"X-Thread-Id": thread_id}
         )
-    result = await rt.confirm(thread_id, body.approve, caller)
-    return JSONResponse(with_cards(result.model_dump(mode="json")))
+    return JSONResponse(with_cards(await rt.confirm(thread_id, body.approve, caller)))

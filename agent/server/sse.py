@@ -29,7 +29,10 @@ def frame(data: Any, event: str | None = None, id: str | None = None) -> str:
 
 
 async def with_heartbeat(frames: AsyncIterator[str], every_s: float) -> AsyncIterator[str]:
-    """``frames`` plus a ``: ping`` comment whenever nothing was sent for ``every_s``."""
+    """``frames`` plus a ``: ping`` comment whenever nothing was sent for ``every_s``.
+
+    The producer runs in its own task; frames it made while the previous write was under
+    way go out together in one write."""
     queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=64)
 
     async def pump() -> None:
@@ -41,15 +44,25 @@ async def with_heartbeat(frames: AsyncIterator[str], every_s: float) -> AsyncIte
 
     task = asyncio.create_task(pump())
     try:
-        while True:
+        done = False
+        while not done:
             try:
-                item = await asyncio.wait_for(queue.get(), every_s)
+                async with asyncio.timeout(every_s):
+                    item = await queue.get()
             except TimeoutError:
                 yield ": ping\n\n"
                 continue
-            if item is None:
-                break
-            yield item
+            parts = []
+            while True:
+                if item is None:
+                    done = True
+                    break
+                parts.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if parts:
+                yield "".join(parts)
         await task  # re-raise what the producer raised (it already sent its error frame)
     finally:
         if not task.done():

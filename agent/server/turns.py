@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ShopAgentError
+from agent.errors import NothingToConfirm, ShopAgentError
 from agent.server.auth import Caller
 from agent.server.config import ServerConfig
 from agent.server.errors import ApiError, shopagent_error_parts
@@ -25,7 +25,7 @@ from agent.server.keys import KeyStore
 from agent.server.logs import request_id_var, thread_id_var
 from agent.server.metrics import Metrics
 from agent.server.ratelimit import RateLimiter
-from agent.service import ShopAgent, TurnResult, validate_message
+from agent.service import ShopAgent, validate_message
 
 log = logging.getLogger("shopagent.server.turns")
 
@@ -104,7 +104,8 @@ class ServerRuntime:
         return thread_id
 
     # -- turns -----------------------------------------------------------------------------
-    async def ask(self, thread_id: str, message: str, caller: Caller) -> TurnResult:
+    async def ask(self, thread_id: str, message: str, caller: Caller) -> dict[str, Any]:
+        """One turn; the TurnResult as JSON-ready dict."""
         agent = self.ready_agent
         message = validate_message(message)
         async with self.lock(thread_id):
@@ -115,18 +116,21 @@ class ServerRuntime:
             except ShopAgentError as exc:
                 self.metrics.turn_errors.labels(type(exc).__name__).inc()
                 raise
-        self._observe(result.model_dump(mode="json"), len(message))
-        return result
+        out = result.model_dump(mode="json")
+        self._observe(out, len(message), result.carried_tool_calls)
+        return out
 
-    async def confirm(self, thread_id: str, approve: bool, caller: Caller) -> TurnResult:
+    async def confirm(self, thread_id: str, approve: bool, caller: Caller) -> dict[str, Any]:
+        """Answer the pending confirmation (409 when there is none)."""
         agent = self.ready_agent
         async with self.lock(thread_id):
-            pending, carried = await self._pending_state(thread_id)
-            if not pending:
-                raise ApiError(409, "nothing_to_confirm", "this thread is not waiting for a yes/no")
-            result = await agent.confirm(thread_id, approve, customer_email=caller.customer)
-        self._observe(result.model_dump(mode="json"), 0, carried)
-        return result
+            try:
+                result = await agent.confirm(thread_id, approve, customer_email=caller.customer)
+            except NothingToConfirm:
+                raise _nothing_to_confirm() from None
+        out = result.model_dump(mode="json")
+        self._observe(out, 0, result.carried_tool_calls)
+        return out
 
     async def pending(self, thread_id: str) -> dict[str, Any] | None:
         return await self.ready_agent.pending_confirmation(thread_id)
@@ -146,57 +150,24 @@ class ServerRuntime:
     async def stream_batches(
         self, thread_id: str, message: str | None, caller: Caller, *, approve: bool | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """:meth:`stream`, with the events known at the same moment in one list (one write)."""
+        """:meth:`stream`, with the events known at the same moment in one list (one write).
+
+        With ``approve`` and nothing pending, ApiError 409 is raised before the first batch
+        (await it before answering to send a plain HTTP error instead of a stream)."""
         agent = self.ready_agent
         if approve is None:
             message = validate_message(message or "")
         async with self.lock(thread_id):
-            pending, carried = await self._pending_state(thread_id)
-            if approve is not None:
-                if not pending:
-                    raise ApiError(
-                        409, "nothing_to_confirm", "this thread is not waiting for a yes/no"
-                    )
-                message = "yes" if approve else "no"
-            assert message is not None
-            live_tools = False
-            # a resumed confirmation carries the tool calls of the turn that asked
-            emitted = carried
+            events = agent.stream(
+                message, thread_id=thread_id, customer_email=caller.customer, approve=approve
+            )
             try:
-                async for event in agent.stream(
-                    message, thread_id=thread_id, customer_email=caller.customer
-                ):
-                    kind = event.get("type")
-                    batch: list[dict[str, Any]] = []
-                    if kind == "token":
-                        if self.config.stream_drafts:
-                            batch.append({"type": "draft", "text": event.get("text", "")})
-                    elif kind == "node":
-                        batch.append({"type": "node", "node": event.get("node")})
-                        if not live_tools:
-                            for call in (event.get("tool_calls") or [])[emitted:]:
-                                emitted += 1
-                                batch.append(_tool_event("tool_started", call))
-                                batch.append(_tool_event("tool_finished", call))
-                    elif kind in ("tool_started", "tool_finished"):
-                        live_tools = True
-                        batch.append(event)
-                    elif kind == "final":
-                        result = event["result"]
-                        self._observe(result, len(message), carried)
-                        if not live_tools:  # calls of nodes that report none (confirm)
-                            for call in (result.get("tool_calls") or [])[emitted:]:
-                                batch.append(_tool_event("tool_started", call))
-                                batch.append(_tool_event("tool_finished", call))
-                        for piece in answer_pieces(result.get("answer", "")):
-                            batch.append({"type": "token", "text": piece})
-                        if result.get("confirmation"):
-                            batch.append({"type": "confirmation", **result["confirmation"]})
-                        batch.append({"type": "final", **with_cards(result)})
-                    else:
-                        batch.append(event)
+                async for event in events:
+                    batch = self._batch(event, message)
                     if batch:
                         yield batch
+            except NothingToConfirm:
+                raise _nothing_to_confirm() from None
             except ShopAgentError as exc:
                 self.metrics.turn_errors.labels(type(exc).__name__).inc()
                 status, code, text, hint = shopagent_error_parts(exc)
@@ -208,15 +179,29 @@ class ServerRuntime:
                 yield [{"type": "error", "status": 500, "code": "internal_error",
                         "message": "internal error; quote the request_id",
                         "request_id": request_id_var.get()}]  # fmt: skip
+            finally:
+                await events.aclose()
 
-    async def _pending_state(self, thread_id: str) -> tuple[bool, int]:
-        """(waits for a confirmation, tool calls already in the state), from one snapshot."""
-        snapshot = await self.ready_agent.graph.aget_state(
-            {"configurable": {"thread_id": thread_id}}
-        )
-        if not any(task.interrupts for task in snapshot.tasks):
-            return False, 0
-        return True, len(snapshot.values.get("tool_calls") or [])
+    def _batch(self, event: dict[str, Any], message: str | None) -> list[dict[str, Any]]:
+        """The SSE events for one event of the agent's stream."""
+        kind = event.get("type")
+        if kind == "token":
+            return [{"type": "draft", "text": event["text"]}] if self.config.stream_drafts else []
+        if kind == "node":
+            return [{"type": "node", "node": event.get("node")}]
+        if kind in ("tool_started", "tool_finished"):
+            return [event]
+        if kind != "final":
+            return [event]
+        result = event["result"]
+        self._observe(result, len(message or ""), int(event.get("carried") or 0))
+        batch: list[dict[str, Any]] = [
+            {"type": "token", "text": piece} for piece in answer_pieces(result.get("answer", ""))
+        ]
+        if result.get("confirmation"):
+            batch.append({"type": "confirmation", **result["confirmation"]})
+        batch.append({"type": "final", **with_cards(result)})
+        return batch
 
     def _observe(self, result: dict[str, Any], chars: int, carried: int = 0) -> None:
         """Metrics and one log record; ``carried``: tool calls already counted."""
@@ -234,11 +219,8 @@ class ServerRuntime:
         )
 
 
-def _tool_event(kind: str, call: dict[str, Any]) -> dict[str, Any]:
-    event = {"type": kind, "name": call.get("name"), "args": call.get("args", {})}
-    if kind == "tool_finished":
-        event["ok"] = bool(call.get("ok"))
-    return event
+def _nothing_to_confirm() -> ApiError:
+    return ApiError(409, "nothing_to_confirm", "this thread is not waiting for a yes/no")
 
 
 def answer_pieces(text: str, size: int = 3) -> list[str]:
