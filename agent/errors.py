@@ -27,6 +27,12 @@ class ConfigError(ShopAgentError):
     hint = "check SHOPAGENT_* environment variables and shopagent.toml"
 
 
+class NothingToConfirm(ConfigError):
+    """A confirmation was answered on a thread that waits for none."""
+
+    hint = "only confirm after a turn returned a `confirmation`"
+
+
 class ModelUnavailable(ShopAgentError):
     """The chat model cannot be built or does not answer."""
 
@@ -92,3 +98,12 @@ class TurnTimeout(ShopAgentError):
     """A part of the turn did not finish within the turn's time budget."""
 
     hint = "raise SHOPAGENT_TURN_BUDGET_S, or check the slow dependency"
+
+
+class StorageUnavailable(ShopAgentError):
+    """A database (the store, or the conversation checkpoints) is busy or unreachable."""
+
+    hint = (
+        "retry in a moment; if it persists, check what holds the database's write lock "
+        "(SQLite) or that PostgreSQL is reachable"
+    )

@@ -294,7 +294,8 @@ def _tidy(lines: list[str]) -> str:
 
 def sanitize_facts(facts: Facts) -> Facts:
     """A copy of ``facts`` whose tool-sourced free text (product descriptions and attribute
-    values, policy headings and text) went through :func:`sanitize_tool_text`.
+    values, policy headings and text) went through :func:`sanitize_tool_text`; policy
+    sections left empty are dropped.
 
     Names, prices, stock and orders are kept as they are: the verifier checks them.
     """
@@ -316,6 +317,8 @@ def sanitize_facts(facts: Facts) -> Facts:
         }
         for s in facts.policy
     ]
+    # a section that was nothing but planted instructions says nothing: drop it
+    policy = [s for s in policy if s["text"].strip()]
     return replace(facts, details=details, policy=policy)
 
 

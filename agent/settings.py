@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     shopper_token_audience: str = "shopagent"
     shopper_token_max_age_s: int = Field(86_400, gt=0)
-    rate_limit_per_minute: int = Field(120, gt=0)
+    rate_limit_per_minute: float = Field(120, ge=0, description="Per key; 0: unlimited.")
     rate_limit_burst: int = Field(30, gt=0)
     max_request_bytes: int = Field(262_144, gt=0)
     cors_origins: list[str] = Field(default_factory=list)

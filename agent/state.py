@@ -69,6 +69,9 @@ class AgentState(TypedDict, total=False):
     current: FocusItem | None
     """The product last talked about (for "it"); None right after a list."""
     customer: dict[str, str] | None
+    signed_in: bool
+    """Whether ``customer`` was signed in by the host system (not verified in the chat); such
+    a customer holds only while the host keeps vouching for them, turn by turn."""
     pending_intent: str | None
     order_number: str | None
     strikes: int

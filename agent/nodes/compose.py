@@ -55,9 +55,10 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     calls = state.get("tool_calls", [])
     facts = collect(calls)
     focus_products(facts, intent, state.get("targets", []), calls)
+    clean = sanitize_facts(facts)  # planted instructions never reach the shopper or the model
     fallback = template_answer(
         intent,
-        facts,
+        clean,
         store=ctx.store_name,
         decision=state.get("decision"),
         proposal=state.get("proposal"),
@@ -68,7 +69,7 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     llm_calls, tokens = state.get("llm_calls", 0), state.get("tokens", 0)
 
     if intent not in TEMPLATE_ONLY and facts.lines():
-        messages = _messages(state, ctx, sanitize_facts(facts))
+        messages = _messages(state, ctx, clean)
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
         for _ in range(ctx.compose_attempts):
             budget = remaining(ctx)

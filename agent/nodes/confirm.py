@@ -35,16 +35,30 @@ async def confirm(
     proposal = state["proposal"] or {}
     reply = str(interrupt(proposal))
     decision = decide(reply)
+    same = _same_customer(state, runtime.context)
+    if decision == "yes" and not same:
+        decision = "unclear"  # someone else answered: nothing is written or shown to them
     thread_id = str(config.get("configurable", {}).get("thread_id", ""))
-    turn = Turn(runtime.context, state, thread_id)
-    turn.calls = list(state.get("tool_calls", []))
+    turn = Turn(runtime.context, state, thread_id, runtime.stream_writer)
+    turn.calls = list(state.get("tool_calls", [])) if same else []
     if decision == "yes":
-        await _write(turn, proposal)
+        # what the shopper says now about the item ("yes, but I wore it") counts too
+        condition = extract(reply).condition or proposal.get("condition")
+        await _write(turn, {**proposal, "condition": condition})
     return {
         "decision": decision,
         "tool_calls": turn.calls,
         "messages": [AIMessage(proposal.get("question", "")), HumanMessage(reply)],
     }
+
+
+def _same_customer(state: AgentState, ctx: AgentContext) -> bool:
+    """Whether the shopper answering is the customer the proposal was made for: the one the
+    host signs in now, or (with no sign-in now) the one verified in this conversation."""
+    proposed = (state.get("customer") or {}).get("id")
+    if ctx.authenticated is not None:
+        return ctx.authenticated.id == proposed
+    return not state.get("signed_in")
 
 
 async def _write(turn: Turn, proposal: dict[str, Any]) -> None:

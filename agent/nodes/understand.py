@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agent.clarification import ORDER_INTENTS, missing_slot_question
 from agent.context import AgentContext, remaining
+from agent.errors import ShopAgentError
 from agent.guardrails import detect_injection
 from agent.llm_router import classify_async
 from agent.references import PRODUCT_INTENTS, is_follow_up, resolve_targets, variant_value
 from agent.router import Understanding
 from agent.slots import Slots, extract
 from agent.state import AgentState, last_user_text
+
+log = logging.getLogger("shopagent.understand")
+
+ROUTER_SHARE = 0.5
+"""Most of the turn's remaining budget a model router may take: a slow or hanging model
+backend must leave the tools (live price and stock) and the answer time to run."""
 
 CONFIDENT = 0.62
 MAX_STRIKES = 3
@@ -41,6 +49,16 @@ def choose_intent(u: Understanding, slots: Slots, state: AgentState) -> str:
     return u.intent
 
 
+def _product(ctx: AgentContext, product_id: str) -> Any:
+    """The product from the catalog, or None when the catalog cannot answer (logged: the
+    words are then searched for, and a failing search says so)."""
+    try:
+        return ctx.catalog.get(product_id)
+    except ShopAgentError as exc:
+        log.warning("catalog lookup failed (%s): %s", type(exc).__name__, str(exc).split("\n")[0])
+        return None
+
+
 async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
@@ -49,17 +67,21 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     current = state.get("current")
     anchor = current or next(iter(state.get("focus", [])), None)
     if anchor and slots.query:
-        value = variant_value(ctx.catalog.get(anchor["product_id"]), slots.query)
+        value = variant_value(_product(ctx, anchor["product_id"]), slots.query)
         if value:  # "what about in coral?" picks a variant of the product in focus
             slots = slots.model_copy(update={"variant": value, "query": ""})
     verdict = detect_injection(text)
     if verdict.is_injection:  # refuse without asking the router (or any model)
         u = Understanding(intent="out_of_scope", confidence=1.0, intents=["out_of_scope"])
     else:
-        u = await classify_async(ctx.router, text, timeout=remaining(ctx))
+        left = remaining(ctx)
+        timeout = None if left is None else left * ROUTER_SHARE
+        u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
 
     customer = state.get("customer")
+    if ctx.authenticated is None and state.get("signed_in"):
+        customer = None  # the host vouched for an earlier turn only: nobody is verified now
     verification_failed = False
     if ctx.authenticated is not None:
         customer = ctx.authenticated.model_dump()
@@ -92,6 +114,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "targets": targets,
         "current": targets[0] if len(targets) == 1 else current,
         "customer": customer,
+        "signed_in": ctx.authenticated is not None,
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
         "guardrail": verdict.kind or None,

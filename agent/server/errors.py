@@ -23,7 +23,9 @@ from agent.errors import (
     ModelUnavailable,
     NotVerified,
     ShopAgentError,
+    StorageUnavailable,
     StoreNotFound,
+    TurnTimeout,
     UpstreamError,
 )
 from agent.server.logs import request_id_var
@@ -66,6 +68,10 @@ def status_of(exc: ShopAgentError) -> tuple[int, str]:
         return 401, "invalid_shopper_token"
     if isinstance(exc, NotVerified):
         return 403, "not_verified"
+    if isinstance(exc, StorageUnavailable):
+        return 503, "storage_unavailable"
+    if isinstance(exc, TurnTimeout):
+        return 503, "turn_timeout"
     if isinstance(
         exc,
         InventoryUnavailable

@@ -58,8 +58,10 @@ def verify_shopper_token(
         raise InvalidShopperToken("the shopper token has expired") from None
     except jwt.PyJWTError as exc:
         raise InvalidShopperToken(f"invalid shopper token: {exc}") from None
-    issued = claims.get("iat")
-    if isinstance(issued, int | float) and claims["exp"] - issued > max_age_s:
+    # PyJWT checked that exp (and iat, when present) are whole numbers; without iat the
+    # lifetime counts from now, so a token cannot live forever by leaving iat out
+    issued = int(claims["iat"]) if "iat" in claims else int(time.time())
+    if int(claims["exp"]) - issued > max_age_s:
         raise InvalidShopperToken("the shopper token lives longer than the server accepts")
     email = str(claims["sub"]).strip()
     if "@" not in email or len(email) > 320:

@@ -12,17 +12,40 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import StoreNotFound
+from agent.errors import StorageUnavailable, StoreNotFound
 from tools.store.queries import SCHEMA, StoreQueries
 from tools.store.schema import StoreData
+
+BUSY_TIMEOUT_S = 5.0
+"""How long a statement waits for another connection's write lock before StorageUnavailable
+(the event loop of the HTTP service waits with it, so it stays well below a turn's budget)."""
+
+
+#: SQLite primary result codes of a database that is there but cannot be used right now:
+#: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN (bugs such as a bad query stay errors).
+_UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
+
+
+@contextmanager
+def _unavailable_when_locked() -> Iterator[None]:
+    """sqlite3's "database is locked" (and disk trouble) as StorageUnavailable (its message
+    may reach the shopper: no paths in it)."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in _UNAVAILABLE:
+            raise
+        raise StorageUnavailable(
+            f"the store database is busy or unavailable ({exc}); nothing was changed"
+        ) from exc
 
 
 class StoreDB(StoreQueries):
     """A SQLite store database. Safe to share between threads (one lock per instance)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = str(path)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout_s)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         with self._lock:
@@ -64,16 +87,17 @@ class StoreDB(StoreQueries):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock:
+        with self._lock, _unavailable_when_locked():
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # BEGIN itself may have failed (locked)
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run one read query."""
-        with self._lock:
+        with self._lock, _unavailable_when_locked():
             return self._conn.execute(sql, params).fetchall()
