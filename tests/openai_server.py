@@ -9,21 +9,39 @@
 Responses are scripted in order (one per POST /v1/chat/completions); every request body is
 kept in ``requests``. ``fail`` can send ``retry-after-ms`` so the openai client's retry waits
 milliseconds instead of its default backoff.
+
+Standing faults (fault tests) apply to every request until cleared, before the script:
+
+        server.set_fault(delay_s=60)             # hang: no answer for a minute
+        server.set_fault(429, retry_after_ms=50) # always rate limited
+        server.set_fault(500)                    # always failing
+        server.clear_fault()
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A standing fault: wait ``delay_s``, then answer ``status`` (None: go on to the script)."""
+
+    status: int | None = None
+    delay_s: float = 0.0
+    retry_after_ms: int | None = None
 
 
 class FakeOpenAI:
@@ -32,6 +50,8 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.requests: list[dict[str, Any]] = []
+        self.fault: Fault | None = None
+        self.closing = threading.Event()
         self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self._complete)
         self.url = ""
@@ -39,6 +59,13 @@ class FakeOpenAI:
     async def _complete(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.requests.append({"body": body, "auth": request.headers.get("authorization")})
+        fault = self.fault
+        if fault is not None:
+            deadline = time.monotonic() + fault.delay_s
+            while time.monotonic() < deadline and not self.closing.is_set():
+                await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            if fault.status is not None:
+                return self._error(fault.status, fault.retry_after_ms)
         if not self.script:
             return JSONResponse({"error": {"message": "script exhausted"}}, status_code=400)
         status, payload, headers = self.script.pop(0)
@@ -90,9 +117,30 @@ class FakeOpenAI:
 
     def fail(self, status: int, *, retry_after_ms: int | None = None) -> None:
         """An error response (429, 500...), optionally telling the client when to retry."""
-        headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
-        kind = "rate_limit_exceeded" if status == 429 else "server_error"
-        self.script.append((status, {"error": {"message": "boom", "type": kind}}, headers))
+        self.script.append(_error_parts(status, retry_after_ms))
+
+    def set_fault(
+        self, status: int | None = None, *, delay_s: float = 0.0, retry_after_ms: int | None = None
+    ) -> None:
+        """From now on every request waits ``delay_s`` and then answers ``status`` (None: the
+        script answers after the delay) until :meth:`clear_fault`."""
+        self.fault = Fault(status, delay_s, retry_after_ms)
+
+    def clear_fault(self) -> None:
+        self.fault = None
+
+    @staticmethod
+    def _error(status: int, retry_after_ms: int | None) -> JSONResponse:
+        _, payload, headers = _error_parts(status, retry_after_ms)
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _error_parts(
+    status: int, retry_after_ms: int | None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
+    kind = "rate_limit_exceeded" if status == 429 else "server_error"
+    return status, {"error": {"message": "boom", "type": kind}}, headers
 
 
 @contextmanager
@@ -115,6 +163,7 @@ def serve_fake_openai() -> Iterator[FakeOpenAI]:
         fake.url = f"http://127.0.0.1:{port}/v1"
         yield fake
     finally:
+        fake.closing.set()  # delayed requests answer at once
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
