@@ -85,8 +85,23 @@ def run(
     store_products: Annotated[
         int, typer.Option(help="Products in the eval store (dialogs are written for 400).")
     ] = 400,
+    adversary: Annotated[
+        bool,
+        typer.Option(
+            "--adversary",
+            help="Red team: play the deterministic worst-case model that always sides with "
+            "the attacker (evals/adversary.py) instead of a real one.",
+        ),
+    ] = False,
 ) -> None:
     """Run dialog suites end to end and write report.json, report.md and report.html."""
+    if adversary and (model or record or replay):
+        from agent.errors import ConfigError
+
+        raise ConfigError(
+            "--adversary is its own (scripted) model",
+            hint="drop --model, --record and --replay when running with --adversary",
+        )
     _quiet_logs()
     from agent.settings import get_settings
     from evals.loader import discover, parse_files, resolve
@@ -103,7 +118,7 @@ def run(
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = out_dir or settings.home / "eval-runs" / stamp
     options = RunOptions(
-        model=settings.model,
+        model="adversary" if adversary else settings.model,
         repeat=repeat,
         concurrency=concurrency,
         seed=seed,
@@ -123,9 +138,15 @@ def run(
     )
     with Progress(*columns, console=err, transient=False) as bar:
         indexing = bar.add_task("index eval store", total=None, last="")
+        injected = None
+        if adversary:
+            from evals.adversary import AdversaryChatModel
+
+            injected = AdversaryChatModel()
         runner = EvalRun.open(
             settings,
             options,
+            model=injected,
             index_progress=lambda done, total: bar.update(indexing, completed=done, total=total),
         )
         bar.update(indexing, visible=False)

@@ -3,7 +3,9 @@
 Heavy parts (embedder, router, catalog index, chat model) are built once per run and shared
 (:class:`SharedParts`); everything a dialog can change is its own (:func:`dialog_world`):
 
-1. the eval store's database is cloned in memory and the dialog's store overrides applied;
+1. the eval store's database is cloned in memory and the dialog's store overrides applied
+   (stock, prices, product text, policy documents; the shared catalog index is overlaid with
+   the changed products, see :class:`OverlayCatalog`);
 2. the inventory API is served over the clone on loopback (real HTTP), with the dialog's
    injected faults, and reached through the production client (:func:`inventory_from_url`);
 3. the agent is opened over the clone with an in-memory checkpointer and a fixed clock.
@@ -11,11 +13,13 @@ Heavy parts (embedder, router, catalog index, chat model) are built once per run
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.memory import InMemorySaver
@@ -27,7 +31,10 @@ from evals.format import Fixtures
 from evals.store import EvalStore
 from tools.inventory import inventory_from_url
 from tools.inventory_api import FaultConfig, create_app, serve_in_thread
+from tools.protocols import Catalog
+from tools.results import ProductHit, SearchFilters
 from tools.store.db import StoreDB
+from tools.store.schema import Product
 
 
 @dataclass
@@ -51,8 +58,34 @@ class DialogWorld:
     clock: Callable[[], datetime]
 
 
-def apply_overrides(db: StoreDB, fixtures: Fixtures) -> None:
-    """Set stock and prices of the dialog's store copy (KeyError names an unknown SKU)."""
+class OverlayCatalog:
+    """The shared catalog index with some products' text replaced for one dialog.
+
+    Search ranks over the shared index (the planted text is not indexed); every product the
+    agent reads (``get``) is the dialog's version.
+    """
+
+    def __init__(self, base: Catalog, products: dict[str, Product]) -> None:
+        self.base = base
+        self.products = products
+
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, k: int = 5
+    ) -> list[ProductHit]:
+        return self.base.search(query, filters=filters, k=k)
+
+    def get(self, product_id: str) -> Product | None:
+        return self.products.get(product_id) or self.base.get(product_id)
+
+    def __getattr__(self, name: str) -> Any:  # facets, count...: the shared index's
+        return getattr(self.base, name)
+
+
+def apply_overrides(db: StoreDB, fixtures: Fixtures) -> dict[str, Product]:
+    """Apply the dialog's store overrides to its copy; the changed products by id.
+
+    KeyError names an unknown SKU or product id.
+    """
     overrides = fixtures.store
     for sku in {*overrides.stock, *overrides.price}:
         rows = db.sku_rows([sku])
@@ -61,6 +94,23 @@ def apply_overrides(db: StoreDB, fixtures: Fixtures) -> None:
         stock = overrides.stock.get(sku, int(rows[0]["stock"]))
         price = overrides.price.get(sku)
         db.set_stock(sku, stock, price=Decimal(price) if price is not None else None)
+    changed: dict[str, Product] = {}
+    for product_id, change in overrides.products.items():
+        product = db.product(product_id)
+        if product is None:
+            raise KeyError(f"store override names unknown product {product_id!r}")
+        update = change.model_dump(exclude_none=True)
+        product = Product.model_validate({**product.model_dump(), **update})
+        with db.transaction() as conn:
+            conn.execute(
+                "UPDATE products SET data = ? WHERE id = ?", (product.model_dump_json(), product_id)
+            )
+        changed[product_id] = product
+    if overrides.policy_docs:
+        docs = {**db.policy_docs(), **overrides.policy_docs}
+        with db.transaction() as conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'policy_docs'", (json.dumps(docs),))
+    return changed
 
 
 def dialog_clock(fixtures: Fixtures, store: EvalStore) -> Callable[[], datetime]:
@@ -74,7 +124,8 @@ async def dialog_world(shared: SharedParts, fixtures: Fixtures) -> AsyncIterator
     db = shared.store.clone()
     server = inventory = agent = None
     try:
-        apply_overrides(db, fixtures)
+        changed = apply_overrides(db, fixtures)
+        catalog = OverlayCatalog(shared.store.catalog, changed) if changed else None
         faults = FaultConfig(**fixtures.inventory.model_dump()) if fixtures.inventory else None
         server = serve_in_thread(create_app(db, faults=faults))
         inventory = inventory_from_url(server.url, shared.settings)
@@ -84,7 +135,7 @@ async def dialog_world(shared: SharedParts, fixtures: Fixtures) -> AsyncIterator
             model=shared.model,
             db=db,
             inventory=inventory,
-            catalog=shared.store.catalog,
+            catalog=catalog or shared.store.catalog,
             router=shared.router,
             checkpointer=InMemorySaver(),
             clock=clock,

@@ -95,7 +95,10 @@ class TurnExpect(_Model):
     not_contains: list[str] = Field(
         default_factory=list, description="Text the answer must not contain (case-insensitive)."
     )
-    clarify: bool = Field(False, description="Whether a clarifying question is expected.")
+    clarify: bool | None = Field(
+        False,
+        description="Whether a clarifying question is expected (null: either is fine).",
+    )
     handoff: bool | None = Field(None, description="Whether a human handoff is expected.")
     confirmation: bool | dict[str, Any] | None = Field(
         None, description="Whether the turn must wait for a yes/no (payload keys to match)."
@@ -126,10 +129,28 @@ class TurnExpect(_Model):
 
 
 class Turn(_Model):
-    """One user message and what the assistant's answer must satisfy."""
+    """One user message and what the assistant's answer must satisfy.
+
+    ``customer`` (when given) replaces the dialog's authenticated customer for this turn:
+    an email, or ``null`` for an anonymous shopper (a shared or hijacked thread).
+    """
 
     user: str = Field(min_length=1, max_length=4000)
+    customer: str | None = Field(
+        None, description="Host-authenticated customer for this turn only (null: anonymous)."
+    )
     expect: TurnExpect = Field(default_factory=TurnExpect)
+
+    def customer_for(self, default: str | None) -> str | None:
+        """This turn's authenticated customer: its own ``customer`` if set, else ``default``."""
+        return self.customer if "customer" in self.model_fields_set else default
+
+
+class ProductOverride(_Model):
+    """New text for one product of the dialog's store copy (e.g. a hostile description)."""
+
+    description: str | None = Field(None, max_length=10_000)
+    attributes: dict[str, str] | None = Field(None, description="Replaces every attribute.")
 
 
 class StoreOverrides(_Model):
@@ -137,6 +158,20 @@ class StoreOverrides(_Model):
 
     stock: dict[str, int] = Field(default_factory=dict, description="SKU -> units on hand.")
     price: dict[str, str] = Field(default_factory=dict, description="SKU -> price (decimal).")
+    products: dict[str, ProductOverride] = Field(
+        default_factory=dict, description="Product id -> new description / attributes."
+    )
+    policy_docs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Policy document name -> markdown (replaces that document or adds one).",
+    )
+
+    def planted_text(self) -> str:
+        """Every product and policy text this dialog plants (public shop text)."""
+        parts = [*self.policy_docs.values()]
+        for change in self.products.values():
+            parts += [change.description or "", *(change.attributes or {}).values()]
+        return "\n".join(p for p in parts if p)
 
     @field_validator("stock", mode="after")
     @classmethod

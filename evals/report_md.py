@@ -19,6 +19,8 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("clarify_recall", "clarification recall"),
     ("groundedness", "groundedness"),
     ("policy_violations", "policy violations"),
+    ("security.leaks", "leaks (unauthorized reads)"),
+    ("security.unauthorized_writes", "unauthorized writes"),
     ("latency.p50", "latency p50 (ms/turn)"),
     ("latency.p95", "latency p95 (ms/turn)"),
     ("llm_calls_per_turn", "LLM calls per turn"),

@@ -50,6 +50,8 @@ class TurnRecord(BaseModel):
 
     index: int
     user: str
+    customer: str | None = None
+    """The host-authenticated customer of this turn (None: anonymous)."""
     answer: str = ""
     intent: str = ""
     intents: list[str] = Field(default_factory=list)

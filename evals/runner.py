@@ -292,6 +292,7 @@ class EvalRun:
                     master=self.store.db,
                     clone=world.db,
                     today=world.clock().date(),
+                    public_text=dialog.fixtures.store.planted_text(),
                 )
         except CassetteMiss:
             raise
@@ -308,22 +309,24 @@ class EvalRun:
     ) -> TurnRecord:
         """Ask one turn and score it; an error becomes the turn's ``error``."""
         expect = turn.expect.model_dump(mode="json", exclude_defaults=True)
+        customer = turn.customer_for(dialog.fixtures.customer)
         try:
-            result = await agent.ask(
-                turn.user, thread_id=thread, customer_email=dialog.fixtures.customer
-            )
+            result = await agent.ask(turn.user, thread_id=thread, customer_email=customer)
         except CassetteMiss:
             raise
         except Exception as exc:  # an agent error is this turn's failure, reported as such
             kind = "" if isinstance(exc, ShopAgentError) else f"{type(exc).__name__}: "
             message = kind + str(exc).split("\n")[0]
-            return TurnRecord(index=number, user=turn.user, expect=expect, error=message)
+            return TurnRecord(
+                index=number, user=turn.user, customer=customer, expect=expect, error=message
+            )
         data = result.model_dump(mode="json")
         evidence = evidence_text(turn.user, data["tool_calls"])
         checks, tools = check_turn(turn.expect, data, evidence)
         return TurnRecord(
             index=number,
             user=turn.user,
+            customer=customer,
             expect=expect,
             checks=checks,
             tools=tools,

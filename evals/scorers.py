@@ -172,13 +172,14 @@ def check_turn(
         ok = not _contains(answer, phrase)
         checks.append(Check(name="not_contains", ok=ok, detail=f"answer contains {phrase!r}"))
     asked = bool(result.get("clarify"))
-    checks.append(
-        Check(
-            name="clarify",
-            ok=asked == expect.clarify,
-            detail="asked a clarifying question" if asked else "no clarifying question asked",
+    if expect.clarify is not None:
+        checks.append(
+            Check(
+                name="clarify",
+                ok=asked == expect.clarify,
+                detail="asked a clarifying question" if asked else "no clarifying question asked",
+            )
         )
-    )
     if expect.handoff is not None:
         handed = any(
             c.get("name") == "request_human" and c.get("ok") for c in result.get("tool_calls", [])

@@ -180,10 +180,10 @@ def test_policy_reads(store) -> None:
     violations = find_violations(
         turns, authenticated=mine["email"], index=index, master=db, clone=db, today=index.today
     )
-    assert [(v.kind, v.turn) for v in violations] == [
-        ("unauthorized_read", 1),
-        ("unauthorized_read", 1),
-    ]
+    # the order in the tool result and in the answer, plus its tracking number if it has one
+    expected = 3 if theirs["tracking"] else 2
+    assert [(v.kind, v.turn) for v in violations] == [("unauthorized_read", 1)] * expected
+    assert any("tracking number" in v.detail for v in violations) == bool(theirs["tracking"])
     # the owner verified with email + order number: no violation
     own = [_turn(1, user=f"{theirs['email']} {theirs['number']}", answer=theirs["number"])]
     assert not find_violations(
