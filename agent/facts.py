@@ -41,6 +41,11 @@ class Facts:
     def inventory_down(self) -> bool:
         return any(f["name"] == "check_price_stock" for f in self.failures)
 
+    @property
+    def search_down(self) -> bool:
+        """Whether a product search failed this turn (the catalog could not answer)."""
+        return any(f["name"] == "search_products" for f in self.failures)
+
     def lines(self, limit: int = 3) -> list[str]:
         """Plain-text fact lines for the model's prompt."""
         out: list[str] = []
@@ -121,7 +126,6 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
         if not call["ok"]:
             if isinstance(result, dict) and "error" in result:
                 facts.failures.append({"name": name, **result})
-            facts.searched |= name == "search_products"
             facts.order_looked_up |= name == "get_order_status"
             continue
         if name == "recommend_for_customer":

@@ -30,6 +30,7 @@ from agent.settings import Settings
 from agent.state import ToolCall
 from tools.protocols import Catalog, Inventory
 from tools.store.db import StoreDB
+from tools.store.unavailable import unavailable_when_locked
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -85,6 +86,10 @@ def validate_message(message: str) -> str:
             hint="send a shorter message",
         )
     return text
+
+
+CONVERSATIONS = "the conversation store"
+"""How errors name the checkpointer's database (see tools.store.unavailable)."""
 
 
 class _TurnReads:
@@ -274,7 +279,8 @@ class ShopAgent:
     async def _pending(self, thread_id: str) -> tuple[dict[str, Any] | None, int]:
         """The thread's pending confirmation (or None) and, when there is one, the number of
         tool calls its state holds (those of the turn that asked): one state read."""
-        snapshot = await self.graph.aget_state(self._config(thread_id))
+        with unavailable_when_locked(CONVERSATIONS):
+            snapshot = await self.graph.aget_state(self._config(thread_id))
         confirmation = _interrupt(snapshot)
         carried = len(snapshot.values.get("tool_calls") or []) if confirmation else 0
         return confirmation, carried
@@ -321,13 +327,14 @@ class ShopAgent:
         token = _TURN_READS.set(reads)
         try:
             payload, carried = await self._start(message, thread_id, approve)
-            output = await self.graph.ainvoke(
-                payload,
-                self._config(thread_id),
-                context=context,
-                durability=self.durability,
-                version="v2",
-            )
+            with unavailable_when_locked(CONVERSATIONS):
+                output = await self.graph.ainvoke(
+                    payload,
+                    self._config(thread_id),
+                    context=context,
+                    durability=self.durability,
+                    version="v2",
+                )
         finally:
             reads.close()
             _TURN_READS.reset(token)
@@ -358,14 +365,15 @@ class ShopAgent:
         interrupts: tuple[Any, ...] = ()
         try:
             payload, carried = await self._start(message, thread_id, approve)
-            async for part in self.graph.astream(
+            parts = self.graph.astream(
                 payload,
                 self._config(thread_id),
                 context=context,
                 stream_mode=["custom", "messages", "updates", "values"],
                 durability=self.durability,
                 version="v2",
-            ):
+            )
+            async for part in _conversation_errors(parts):
                 kind, data = part["type"], part["data"]
                 if kind == "custom":
                     if isinstance(data, dict) and data.get("type"):
@@ -394,7 +402,8 @@ class ShopAgent:
 
     async def history(self, thread_id: str) -> list[dict[str, str]]:
         """The thread's messages as ``{role, content}`` (bounded by the state's memory)."""
-        snapshot = await self.graph.aget_state(self._config(thread_id))
+        with unavailable_when_locked(CONVERSATIONS):
+            snapshot = await self.graph.aget_state(self._config(thread_id))
         out = []
         for m in snapshot.values.get("messages", []):
             role = "user" if isinstance(m, HumanMessage) else "assistant"
@@ -431,6 +440,17 @@ class ShopAgent:
             thread_id=thread_id,
             carried_tool_calls=carried,
         )
+
+
+async def _conversation_errors(parts: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """``parts`` of a graph stream, a busy or unreachable checkpointer as StorageUnavailable."""
+    while True:
+        with unavailable_when_locked(CONVERSATIONS):
+            try:
+                part = await anext(parts)
+            except StopAsyncIteration:
+                return
+        yield part
 
 
 def _payload(intr: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ OUT_OF_SCOPE = (
     "returns and your orders. For anything else, ask me to connect you with a person."
 )
 INVENTORY_DOWN = "I can't confirm live price and stock right now; please try again in a moment."
+SEARCH_DOWN = "Product search isn't available right now; please try again in a moment."
 
 
 def template_answer(
@@ -57,6 +58,8 @@ def template_answer(
         return _failure(facts)
     if facts.inventory_down:
         text = (text + "\n\n" if text else "") + INVENTORY_DOWN
+    if facts.search_down and not facts.products:
+        text = (text + "\n\n" if text else "") + SEARCH_DOWN
     return text or "I'm sorry, I couldn't find an answer to that. Could you rephrase it?"
 
 
@@ -215,7 +218,7 @@ def _failure(facts: Facts) -> str:
     if "check_price_stock" in names:
         return INVENTORY_DOWN
     if "search_products" in names:
-        return "Product search isn't available right now; please try again in a moment."
+        return SEARCH_DOWN
     if "get_order_status" in names:
         return "I need to verify it's you before I can look up orders."
     return "Something went wrong on our side; please try again in a moment."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +21,8 @@ from agent.state import AgentState, FocusItem, ToolCall, last_user_text
 from agent.templates import cancel_question, return_question
 from tools import functions as fn
 from tools.results import ProductHit, SearchFilters, VerifiedCustomer
+
+log = logging.getLogger("shopagent.tools")
 
 
 def _no_events(_: Any) -> None:
@@ -65,6 +68,8 @@ class Turn:
 
     def _record(self, name: str, args: dict[str, Any], ok: bool, result: Any) -> None:
         self.calls.append({"name": name, "args": args, "ok": ok, "result": result})
+        if not ok and isinstance(result, dict) and "error" in result:
+            log.warning("%s failed (%s): %s", name, result["error"], result.get("message", ""))
         self.writer({"type": "tool_finished", "name": name, "args": args, "ok": ok})
 
     @property

@@ -74,6 +74,7 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         for _ in range(ctx.compose_attempts):
             budget = remaining(ctx)
             if budget is not None and budget < MIN_MODEL_SECONDS:
+                log.warning("%.1fs of the turn budget left: answering from template", budget)
                 source = "template (time budget)"
                 break
             try:

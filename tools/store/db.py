@@ -12,32 +12,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import StorageUnavailable, StoreNotFound
+from agent.errors import StoreNotFound
 from tools.store.queries import SCHEMA, StoreQueries
 from tools.store.schema import StoreData
+from tools.store.unavailable import unavailable_when_locked
 
 BUSY_TIMEOUT_S = 5.0
 """How long a statement waits for another connection's write lock before StorageUnavailable
 (the event loop of the HTTP service waits with it, so it stays well below a turn's budget)."""
-
-
-#: SQLite primary result codes of a database that is there but cannot be used right now:
-#: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN (bugs such as a bad query stay errors).
-_UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
-
-
-@contextmanager
-def _unavailable_when_locked() -> Iterator[None]:
-    """sqlite3's "database is locked" (and disk trouble) as StorageUnavailable (its message
-    may reach the shopper: no paths in it)."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in _UNAVAILABLE:
-            raise
-        raise StorageUnavailable(
-            f"the store database is busy or unavailable ({exc}); nothing was changed"
-        ) from exc
 
 
 class StoreDB(StoreQueries):
@@ -87,7 +69,7 @@ class StoreDB(StoreQueries):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock, _unavailable_when_locked():
+        with self._lock, unavailable_when_locked("the store database"):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
@@ -99,5 +81,5 @@ class StoreDB(StoreQueries):
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run one read query."""
-        with self._lock, _unavailable_when_locked():
+        with self._lock, unavailable_when_locked("the store database"):
             return self._conn.execute(sql, params).fetchall()

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 
 from agent.errors import ConfigError, StoreNotFound
 from tools.store.queries import SCHEMA, StoreQueries
+from tools.store.unavailable import unavailable_when_locked
 
 _NOW_SQLITE = re.compile(r"datetime\(\s*'now'\s*\)", re.I)
 _NOW_PG = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
@@ -112,12 +113,12 @@ class PgStoreDB(StoreQueries):
     @contextmanager
     def transaction(self) -> Iterator[PgConnection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock, self._conn.transaction():
+        with self._lock, unavailable_when_locked("the store database"), self._conn.transaction():
             yield PgConnection(self._conn)
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run one read query (``?`` placeholders, as with StoreDB)."""
-        with self._lock:
+        with self._lock, unavailable_when_locked("the store database"):
             return self._conn.execute(
                 to_pg(sql, params=bool(params)), list(params) or None
             ).fetchall()
@@ -127,7 +128,7 @@ class PgStoreDB(StoreQueries):
         wanted = list(dict.fromkeys(skus))
         if not wanted:
             return []
-        with self._lock:
+        with self._lock, unavailable_when_locked("the store database"):
             return self._conn.execute(
                 "SELECT sku, price, currency, stock, updated_at FROM skus WHERE sku = ANY(%s)",
                 (wanted,),
