@@ -84,7 +84,10 @@ class Service:
 
         async def open_agent() -> ShopAgent:
             return await ShopAgent.open(
-                self.settings, model=model, router=LLMRouter(model, KeywordRouter()), catalog=catalog
+                self.settings,
+                model=model,
+                router=LLMRouter(model, KeywordRouter()),
+                catalog=catalog,
             )
 
         config = ServerConfig(
@@ -175,7 +178,8 @@ def _shopper(email: str | None) -> dict[str, str]:
 
 def served_prices(turn: Turn) -> set[str]:
     """Every price the inventory API served in this turn."""
-    return {q["price"] for c in turn.calls("check_price_stock") if c["ok"] for q in c["result"]["quotes"]}  # fmt: skip
+    calls = [c for c in turn.calls("check_price_stock") if c["ok"]]
+    return {q["price"] for c in calls for q in c["result"]["quotes"]}
 
 
 def assert_no_invented_numbers(turn: Turn) -> None:
