@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import re
+import reprlib
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -50,8 +51,63 @@ _STATUS_DATE = {
     "cancelled": "cancelled_at",
 }
 
+MAX_NESTING = 32
+"""The deepest nesting of lists/objects a store or import file may have. Real records are a
+few levels deep; deeper input is refused before it can exhaust the parsers' stacks."""
+
 M = TypeVar("M", bound=BaseModel)
 Numbered = list[tuple[int, M]]
+
+
+def too_deep(file: str, line: int = 0) -> StoreFormatError:
+    """The error for a file or line nested deeper than :data:`MAX_NESTING`."""
+    error = StoreFormatError(
+        f"nested too deeply (more than {MAX_NESTING} levels of lists/objects)",
+        file=file,
+        line=line,
+    )
+    error.hint = (
+        f"flatten the data: records need only a few levels, at most {MAX_NESTING} are read "
+        "(see docs/store-format.md)"
+    )
+    return error
+
+
+def nesting_depth(value: Any) -> int:
+    """How many levels of lists/dicts ``value`` has (a scalar: 0), without recursion.
+
+    Shared containers (YAML aliases) are measured once, so an alias bomb costs its size, not
+    its expansion; a container that contains itself counts as deeper than any limit.
+    """
+    depths: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[Any] = [value]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in depths:
+            stack.pop()
+            continue
+        children = [
+            c
+            for c in (node.values() if isinstance(node, dict) else node)
+            if isinstance(c, dict | list) and id(c) not in depths
+        ]
+        if key not in open_:
+            open_.add(key)
+            if any(id(c) in open_ for c in children):
+                return MAX_NESTING + 1_000_000  # a cycle: infinitely deep
+            stack.extend(children)
+            continue
+        open_.discard(key)
+        stack.pop()
+        inner = (
+            depths[id(c)]
+            for c in (node.values() if isinstance(node, dict) else node)
+            if isinstance(c, dict | list)
+        )
+        depths[key] = 1 + max(inner, default=0)
+    return depths.get(id(value), 0) if isinstance(value, dict | list) else 0
 
 
 @contextmanager
@@ -141,6 +197,7 @@ def _read_yaml(directory: Path, name: str, model: type[M]) -> M:
     """A YAML mapping file validated as ``model``; errors point at the offending line."""
     text = _read_text(directory, name)
     try:
+        _check_yaml_nesting(text, name)
         data = yaml.safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -148,16 +205,34 @@ def _read_yaml(directory: Path, name: str, model: type[M]) -> M:
         line = mark.line + 1 if mark else 0
         problem = getattr(exc, "problem", None) or str(exc)
         raise StoreFormatError(f"invalid YAML: {problem}", file=name, line=line) from None
+    except RecursionError:  # the YAML composer recurses once per level of nesting
+        raise too_deep(name) from None
     if not isinstance(data, dict):
         raise StoreFormatError("expected a mapping of field: value", file=name, line=1)
+    if nesting_depth(data) > MAX_NESTING:
+        raise too_deep(name)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        message, field = _explain(exc)
-        loc = exc.errors()[0]["loc"]
+        message, field = _explain(exc, data)
+        loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
         raise StoreFormatError(
             message, file=name, line=_yaml_line(root, loc), field=field
         ) from None
+
+
+def _check_yaml_nesting(text: str, name: str) -> None:
+    """Refuse YAML nested deeper than :data:`MAX_NESTING`, naming the line, before anything
+    recursive (the composer, the constructor, validation) sees it. The event parser keeps
+    its own stack, so this pass is safe at any depth."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise too_deep(name, event.start_mark.line + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _yaml_line(node: yaml.Node | None, loc: Iterable[int | str]) -> int:
@@ -180,9 +255,20 @@ def _yaml_line(node: yaml.Node | None, loc: Iterable[int | str]) -> int:
     return line
 
 
-def _explain(exc: ValidationError) -> tuple[str, str]:
-    """A short, human message and the dotted field path for a validation error."""
-    error = exc.errors(include_url=False)[0]
+_MISSING = object()
+_SHORT = reprlib.Repr()  # a bounded repr of an offending value (keyword arguments: 3.12+)
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 60, 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+
+
+def _explain(exc: ValidationError, data: Any = _MISSING) -> tuple[str, str]:
+    """A short, human message and the dotted field path for a validation error.
+
+    ``data``: what was validated, when it is at hand (YAML). The offending value is then
+    looked up in it rather than copied out of the error: a YAML alias bomb expands to
+    billions of items when pydantic renders or copies the input.
+    """
+    error = exc.errors(include_url=False, include_input=False)[0]
     loc = error["loc"]
     field = ".".join(str(part) for part in loc)
     name = _field_name(loc)
@@ -199,12 +285,24 @@ def _explain(exc: ValidationError) -> tuple[str, str]:
         "string_too_long": f"{name} must be at most {ctx.get('max_length')} characters",
         "too_short": f"{name} needs at least {ctx.get('min_length')} item(s)",
         "literal_error": f"{name} must be one of {ctx.get('expected')} "
-        f"(got {error.get('input')!r})",
+        f"(got {_SHORT.repr(_input(exc, data, loc))})",
         "json_invalid": f"invalid JSON: {ctx.get('error')}",
         "model_type": "expected a JSON object {...}",
         "model_attributes_type": "expected a mapping of field: value",
     }
     return messages.get(kind, f"{name}: {error['msg']}"), field
+
+
+def _input(exc: ValidationError, data: Any, loc: tuple[int | str, ...]) -> Any:
+    """The value at ``loc`` in ``data`` (or, without ``data``, from the error itself)."""
+    if data is _MISSING:
+        return exc.errors(include_url=False)[0].get("input")
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

@@ -314,8 +314,12 @@ def _jsonl_rows(text: str, name: str) -> tuple[list[str], list[_Row]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise StoreFormatError(f"invalid JSON: {exc.msg}", file=name, line=number) from None
+        except RecursionError:  # the JSON decoder recurses once per level of nesting
+            raise files.too_deep(name, number) from None
         if not isinstance(record, dict):
             raise StoreFormatError("expected a JSON object {...}", file=name, line=number)
+        if files.nesting_depth(record) > files.MAX_NESTING:
+            raise files.too_deep(name, number)
         flat = dict(_flatten(record))
         columns.update(dict.fromkeys(flat))
         rows.append(_Row(number, flat))
