@@ -9,7 +9,10 @@ router (no embeddings), in-memory checkpoints — or, with ``--postgres``, check
 keys and thread owners in PostgreSQL (a fresh schema, dropped afterwards). So the figures
 measure the service (HTTP, auth, graph, tools, checkpointing), not a model.
 
-Each client creates a thread and sends ``--turns`` messages one after another, cycling
+Each client creates a thread and sends ``--turns`` messages one after another (with
+``--think-ms``: after a random pause, exponentially distributed with that mean, as
+independent shoppers type; without it, closed-loop: the next message as soon as the answer
+arrives), cycling
 through greeting / price / follow-up ("is it in stock?") / search / policy / order status:
 model answers, template answers and clarifications. Latency is per message, client side.
 Bounded: every request times out after 30 s, the run after ``--deadline`` s.
@@ -26,6 +29,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import socket
 import statistics
@@ -211,9 +215,12 @@ async def client(
     except Exception as exc:
         errors.append(f"create thread: {type(exc).__name__}: {exc}")
         return
+    # independent shoppers: random pauses (exponential, mean think_s, seeded per client),
+    # the first one before the first message so that clients do not arrive in lockstep
+    pauses = random.Random(offset)
     for turn in range(turns):
-        if think_s and turn:
-            await asyncio.sleep(think_s)
+        if think_s:
+            await asyncio.sleep(pauses.expovariate(1 / think_s))
         message = MESSAGES[(offset + turn) % len(MESSAGES)]
         started = time.perf_counter()
         try:
@@ -402,7 +409,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL for checkpoints, store and keys")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
-        "--think-ms", type=float, default=0.0, help="pause between a client's turns"
+        "--think-ms", type=float, default=0.0, help="mean random pause before each turn"
     )
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds for the run")
     parser.add_argument(
