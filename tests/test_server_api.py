@@ -70,7 +70,12 @@ def test_openapi_docs_list_every_route(srv) -> None:
     ):
         assert path in spec["paths"], path
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
-    assert httpx.get(f"{srv.url}/docs").status_code == 200
+    docs = httpx.get(f"{srv.url}/docs")
+    assert docs.status_code == 200
+    # the Swagger UI comes from the service itself (no CDN: it must work offline)
+    assert "cdn." not in docs.text and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    bundle = httpx.get(f"{srv.url}/docs-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
 
 
 def test_widget_is_served(srv) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -186,7 +187,8 @@ def create_app(
             if owns_keys:
                 runtime.keys.close()
 
-    app = FastAPI(
+    # /docs with its Swagger UI assets served from the package: no CDN (works offline)
+    app = (FastAPIOffline if config.docs else FastAPI)(
         title="ShopAgent",
         version="1",
         summary="Agentic shopping and customer-service assistant over HTTP.",
@@ -200,6 +202,7 @@ def create_app(
         docs_url="/docs" if config.docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if config.docs else None,
+        **({"static_url": "/docs-assets"} if config.docs else {}),
     )
     app.state.server = runtime
     install_error_handlers(app)
