@@ -535,6 +535,15 @@ def test_server_config_from_settings_and_environment(tmp_path, monkeypatch) -> N
     assert "s3cret" not in repr(config)
 
 
+def test_token_bucket_arithmetic() -> None:
+    from agent.server.ratelimit import take
+
+    assert take(2.0, 0.0, 0.0, 1.0, 2) == (1.0, 0.0)
+    assert take(0.0, 0.0, 0.5, 1.0, 2) == (0.5, 0.5)  # half a token: wait half a second
+    assert take(0.0, 0.0, 100.0, 1.0, 2) == (1.0, 0.0)  # refill stops at the burst
+    assert take(1.0, 5.0, 4.0, 1.0, 2) == (0.0, 0.0)  # a clock going back adds nothing
+
+
 def test_rate_limiter_refills() -> None:
     from agent.server.ratelimit import RateLimiter
 

@@ -141,6 +141,27 @@ def test_keys_and_thread_owners_on_pg(schema) -> None:
     store.close()
 
 
+def test_rate_limit_buckets_are_shared_through_postgres(schema) -> None:
+    from agent.server.ratelimit import SharedRateLimiter, limiter_for
+
+    first, second = limiter_for(schema.url), SharedRateLimiter(schema.url)
+    assert isinstance(first, SharedRateLimiter)
+    try:
+        # burst 3 at 60/min: three requests pass, whichever process takes them
+        assert [first.allow("k", 60, 3), second.allow("k", 60, 3), first.allow("k", 60, 3)] == [
+            0.0,
+            0.0,
+            0.0,
+        ]
+        assert 0.5 < second.allow("k", 60, 3) <= 1.0  # about a second until the next token
+        assert first.allow("other", 60, 3) == 0.0  # keys have their own buckets
+        time.sleep(1.1)
+        assert first.allow("k", 60, 3) == 0.0  # refilled by the database's clock
+    finally:
+        first.close()
+        second.close()
+
+
 # -- checkpoints -----------------------------------------------------------------------------
 async def test_postgres_checkpointer_keeps_a_conversation(schema, pgdb) -> None:
     from contextlib import AsyncExitStack
@@ -262,6 +283,17 @@ def test_a_thread_started_on_one_process_continues_on_another(tmp_path, schema, 
             f"{a}/v1/threads/{t2}/messages", headers=ada, json={"message": "where is my order?"}
         ).json()
         assert order["intent"] == "order_status" and "SA-10000" in order["answer"]
+        # one rate limit per key across both processes (buckets in PostgreSQL)
+        slow = KeyStore(schema.url, cache_s=0)
+        _, slow_key = slow.create("slow", rate_limit_per_minute=1)
+        slow.close()
+        limited = {"Authorization": f"Bearer {slow_key}"}
+        burst = 30  # SHOPAGENT_RATE_LIMIT_BURST's default
+        codes = [
+            httpx.get(f"{(a, b)[i % 2]}/v1/models", headers=limited).status_code
+            for i in range(burst + 2)
+        ]
+        assert codes == [200] * burst + [429, 429], codes
     finally:
         for proc in procs:
             proc.terminate()

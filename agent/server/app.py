@@ -33,6 +33,7 @@ from agent.server.config import ServerConfig
 from agent.server.errors import error_body, install_error_handlers
 from agent.server.keys import KeyStore
 from agent.server.logs import request_id_var, thread_id_var
+from agent.server.ratelimit import limiter_for
 from agent.server.turns import ServerRuntime
 from agent.service import ShopAgent
 
@@ -167,7 +168,9 @@ def create_app(
     if agent is None and open_agent is None:
         raise ValueError("create_app needs an agent or an open_agent factory")
     runtime = ServerRuntime(
-        config=config, keys=keys or KeyStore(config.keys_url, cache_s=config.key_cache_s)
+        config=config,
+        keys=keys or KeyStore(config.keys_url, cache_s=config.key_cache_s),
+        limiter=limiter_for(config.keys_url),
     )
     runtime.agent = agent
     owns_keys = keys is None
@@ -184,6 +187,7 @@ def create_app(
             if opened is not None:
                 await opened.aclose()
                 runtime.agent = None
+            runtime.limiter.close()
             if owns_keys:
                 runtime.keys.close()
 

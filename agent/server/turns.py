@@ -24,7 +24,7 @@ from agent.server.errors import ApiError, shopagent_error_parts
 from agent.server.keys import KeyStore
 from agent.server.logs import request_id_var, thread_id_var
 from agent.server.metrics import Metrics
-from agent.server.ratelimit import RateLimiter
+from agent.server.ratelimit import Limiter, RateLimiter
 from agent.service import ShopAgent, validate_message
 
 log = logging.getLogger("shopagent.server.turns")
@@ -45,7 +45,7 @@ class ServerRuntime:
     keys: KeyStore
     agent: ShopAgent | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: Limiter = field(default_factory=RateLimiter)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
