@@ -17,6 +17,10 @@ ASK_VERIFY_AGAIN = (
     "I couldn't verify those details. Please check the email address and the order number "
     "(or zip code) and try again."
 )
+ASK_SIGN_IN = (
+    "To look up an order, please sign in to your account on our site first; then I can help "
+    "with it here."
+)
 ASK_PRODUCT = "Which product do you mean? Tell me its name or describe it."
 ASK_COMPARE = "Which products would you like me to compare?"
 ASK_NEED = "What are you looking for? Describe it, and a price range if you have one."
@@ -29,9 +33,15 @@ def missing_slot_question(
     *,
     verified: bool,
     verification_failed: bool,
+    chat_verification: bool = True,
 ) -> str | None:
-    """The one focused question to ask, or None when the turn can proceed."""
+    """The one focused question to ask, or None when the turn can proceed.
+
+    ``chat_verification`` False: shoppers cannot verify in the chat, so an anonymous one is
+    asked to sign in on the shop's site (the host then vouches for them)."""
     if intent in ORDER_INTENTS and not verified:
+        if not chat_verification:
+            return ASK_SIGN_IN
         return ASK_VERIFY_AGAIN if verification_failed else ASK_VERIFY
     has_filters = slots.max_price is not None or slots.min_price is not None or slots.color
     if intent in {"price_stock", "product_question"} and not targets and not slots.query:

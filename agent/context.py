@@ -31,6 +31,9 @@ class AgentContext:
     store_name: str = "our store"
     authenticated: VerifiedCustomer | None = None
     """A customer the host system authenticated (trusted); None for anonymous shoppers."""
+    chat_verification: bool = True
+    """Whether an anonymous shopper may verify in the chat (email + order number or zip
+    code). False: only ``authenticated`` identifies a customer."""
     search_k: int = 5
     history_turns: int = 8
     deadline: float | None = None

@@ -237,6 +237,7 @@ class ShopAgent:
                 clock=clock or fixed_clock(settings.now),
                 store_name=db.info().name,
                 search_k=settings.search_k,
+                chat_verification=settings.chat_verification,
                 # history confuses tiny models; the facts carry what they need
                 history_turns=settings.history_turns if caps.tool_calling else 0,
                 # a capable (tool-calling) model gets a second try; the tiny default one call

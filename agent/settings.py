@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     chroma_path: Path | None = Field(None, description="Embedded Chroma directory.")
     chroma_url: str | None = Field(None, description="Chroma server URL (server mode).")
     collection: str = Field("products", description="Chroma collection name.")
+    embedder: str = Field(
+        "onnx-int8", description="Catalog embedder: torch, onnx or onnx-int8 (see BENCHMARKS.md)."
+    )
+    embedder_max_seq_length: int | None = Field(
+        128, ge=8, le=512, description="Token cap per embedded text; unset: the model's 256."
+    )
     checkpoint_path: Path | None = Field(None, description="SQLite checkpoint database.")
     inventory_url: str | None = Field(
         None, description="Price/stock API base URL; unset: the CLI serves it on loopback."
@@ -54,6 +60,12 @@ class Settings(BaseSettings):
         description="Turns of history in prompts of capable models (tiny models get none).",
     )
     now: str | None = Field(None, description="Fixed ISO clock for demos and evals.")
+    chat_verification: bool = Field(
+        True,
+        description="Let anonymous shoppers verify in the chat with email + order number (or "
+        "zip code). `shopagent serve` turns it off unless set: there the signed shopper token "
+        "is the only identity.",
+    )
     turn_budget_s: float = Field(
         30.0, gt=0, description="Most seconds a turn may take; slower parts degrade honestly."
     )

@@ -4,6 +4,7 @@ from agent.clarification import (
     ASK_COMPARE,
     ASK_NEED,
     ASK_PRODUCT,
+    ASK_SIGN_IN,
     ASK_VERIFY,
     ASK_VERIFY_AGAIN,
     missing_slot_question,
@@ -59,6 +60,11 @@ def test_order_intents_need_verification() -> None:
     assert _ask("order_status", "where is my order") == ASK_VERIFY
     assert _ask("order_status", "a@b.co SA-1234", failed=True) == ASK_VERIFY_AGAIN
     assert _ask("order_status", "where is my order", verified=True) is None
+    no_chat = missing_slot_question(
+        "order_status", extract("a@b.co SA-1234"), [], verified=False,
+        verification_failed=False, chat_verification=False,
+    )  # fmt: skip
+    assert no_chat == ASK_SIGN_IN
 
 
 def test_product_intents_need_a_product() -> None:

@@ -168,6 +168,16 @@ async def test_verified_customer_cannot_read_another_customers_order(db, scripte
     assert "Ben" not in state["answer"] and "ThermaCup" not in state["answer"]
 
 
+async def test_without_chat_verification_only_the_host_identifies(db, scripted_model) -> None:
+    """With chat verification off (the HTTP service's default), email + order number in the
+    chat verify nobody: the shopper is asked to sign in and no order tool runs."""
+    router = {"ada@example.com SA-100001 where is it?": "order_status"}
+    chat = Chat(make_context(db, scripted_model([]), router, chat_verification=False))
+    state = await chat.say("ada@example.com SA-100001 where is it?")
+    assert state["tool_calls"] == [] and state["customer"] is None
+    assert "sign in" in state["answer"] and "1Z999AA10123456784" not in state["answer"]
+
+
 async def test_authenticated_customer_from_host_needs_no_verification(db, scripted_model) -> None:
     ada = StoreOrders(db).customer_by_email("ada@example.com")
     context = make_context(

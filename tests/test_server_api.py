@@ -535,6 +535,17 @@ def test_server_config_from_settings_and_environment(tmp_path, monkeypatch) -> N
     assert "s3cret" not in repr(config)
 
 
+def test_the_service_trusts_only_the_shopper_token_unless_told(monkeypatch) -> None:
+    from agent.server.entry import service_settings
+    from agent.settings import Settings
+
+    monkeypatch.delenv("SHOPAGENT_CHAT_VERIFICATION", raising=False)
+    assert Settings().chat_verification  # the CLI and evals: email + order number verify
+    assert not service_settings(Settings()).chat_verification
+    monkeypatch.setenv("SHOPAGENT_CHAT_VERIFICATION", "true")
+    assert service_settings(Settings()).chat_verification
+
+
 def test_token_bucket_arithmetic() -> None:
     from agent.server.ratelimit import take
 

@@ -85,7 +85,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     verification_failed = False
     if ctx.authenticated is not None:
         customer = ctx.authenticated.model_dump()
-    elif slots.email and (slots.order_number or slots.zip_code):
+    elif ctx.chat_verification and slots.email and (slots.order_number or slots.zip_code):
         found = ctx.orders.verify(
             slots.email, order_number=slots.order_number, zip_code=slots.zip_code
         )
@@ -103,6 +103,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         targets,
         verified=customer is not None,
         verification_failed=verification_failed,
+        chat_verification=ctx.chat_verification,
     )
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
     return {

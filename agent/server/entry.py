@@ -10,9 +10,17 @@ from fastapi import FastAPI
 from agent.server.app import create_app
 from agent.server.config import ServerConfig, backend_urls
 from agent.server.logs import configure_logging
-from agent.settings import get_settings
+from agent.settings import Settings, get_settings
 
 log = logging.getLogger("shopagent.server")
+
+
+def service_settings(settings: Settings) -> Settings:
+    """``settings`` as the service uses them: the signed shopper token is the only identity
+    (chat verification off) unless ``SHOPAGENT_CHAT_VERIFICATION`` was set explicitly."""
+    if "chat_verification" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"chat_verification": False})
 
 
 def app_from_settings() -> FastAPI:
@@ -21,7 +29,7 @@ def app_from_settings() -> FastAPI:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    settings = get_settings()
+    settings = service_settings(get_settings())
     config = ServerConfig.from_settings(settings)
     configure_logging(config.log_format, config.log_level)
     checkpoint_url, store_url = backend_urls(settings)
