@@ -40,8 +40,9 @@ out = Console()
 
 
 def _quiet_logs() -> None:
-    # injected inventory faults are expected here: their retries are not news
-    quiet_logs(also=("shopagent.http", "shopagent.inventory", "shopagent.compose"))
+    # injected faults and refused attacks are expected here: their log lines are not news
+    expected = ("shopagent.http", "shopagent.inventory", "shopagent.compose", "shopagent.tools")
+    quiet_logs(also=expected)
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
 
 
