@@ -337,9 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     products = data.products
     queries = load_queries(args.queries, products)
     home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
-    embedder = make_embedder(
-        args.embedder, max_seq_length=args.max_seq_length, cache_dir=home / "models"
-    )
+    embedder = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
     tag = f"{args.embedder}-{args.max_seq_length or 'default'}"
     catalog, stats = build_index(home, products, embedder, tag, quiet=args.json)
     facets = catalog_facets(products)

@@ -29,6 +29,7 @@ from tools.catalog import (
     IndexStats,
     InMemoryCatalog,
     db_stock_filter,
+    embedding_text,
     open_catalog,
     select_variant,
     tokenize,
@@ -1114,3 +1115,90 @@ def test_another_embedder_re_embeds_everything(
     meta = _client(tmp_path).get_collection("products").metadata
     assert meta["embedder"] == "minilm:onnx-int8:default"
     assert embedder.identity.endswith(":torch:default")
+
+
+# --------------------------------------------------------------------------- dense text
+
+
+def test_embedding_text_puts_what_identifies_a_product_before_its_prose(products) -> None:
+    kettle = next(p for p in products if p.id == "k-gooseneck-kettle")
+    text = embedding_text(kettle)
+    lines = text.split("\n")
+    assert lines[0] == kettle.name and lines[1] == "Brewline · Kitchen"
+    assert lines[-1] == kettle.description
+    # Attributes (product and variant) and tags come before the description...
+    for part in ("material: Stainless Steel", "color: Matte Black", "coffee, tea"):
+        assert text.index(part) < text.index(kettle.description)
+    # ...while the BM25 text keeps them after it: same content, other order.
+    assert sorted(text.split("\n")) == sorted(kettle.search_text().split("\n"))
+    assert kettle.search_text().index(kettle.description) < kettle.search_text().index("coffee")
+
+
+def test_index_with_an_older_dense_text_is_re_embedded(
+    tmp_path: Path, embedder: Embedder, products, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tools.catalog as catalog_module
+
+    subset = products[:5]
+    counting = _Renamed(embedder, embedder.identity)
+    # An index written when the dense side embedded Product.search_text() (METADATA_VERSION 2).
+    monkeypatch.setattr(catalog_module, "embedding_text", Product.search_text)
+    monkeypatch.setattr(catalog_module, "METADATA_VERSION", 2)
+    old = ChromaCatalog(_client(tmp_path), "products", counting)  # type: ignore[arg-type]
+    assert old.index(subset).embedded == 5
+    monkeypatch.undo()
+
+    catalog = ChromaCatalog(_client(tmp_path), "products", counting)  # type: ignore[arg-type]
+    stats = catalog.index(subset)
+    # Every product is rewritten; those whose two texts differ (attributes or tags to move
+    # before the description) are re-embedded, the others keep their identical vector.
+    moved = sum(embedding_text(p) != p.search_text() for p in subset)
+    assert 0 < moved < 5
+    assert (stats.updated, stats.embedded, counting.calls) == (5, moved, 5 + moved)
+    got = catalog._collection().get(ids=[subset[0].id], include=["metadatas", "embeddings"])
+    assert got["metadatas"][0]["text_hash"] == catalog_module._text_hash(embedding_text(subset[0]))
+    np.testing.assert_allclose(
+        got["embeddings"][0], embedder.embed([embedding_text(subset[0])])[0], atol=1e-5
+    )
+    assert catalog.index(subset).embedded == 0  # and then it is up to date
+
+
+def test_no_chroma_documents_yet_bm25_finds_description_words(catalog: ChromaCatalog) -> None:
+    got = catalog._collection().get(ids=["k-gooseneck-kettle"], include=["documents"])
+    assert got["documents"] == [None]
+    # "thermometer" is only in the kettle's description: the lexical side still has it.
+    hits = catalog.search("thermometer", k=3, method="bm25")
+    assert _ids(hits)[:1] == ["k-gooseneck-kettle"]
+
+
+def test_searching_with_another_embedder_warns(
+    tmp_path: Path, embedder: Embedder, products, caplog: pytest.LogCaptureFixture
+) -> None:
+    ChromaCatalog(_client(tmp_path), "products", embedder).index(products[:3])
+    other = _Renamed(embedder, "all-MiniLM-L6-v2:onnx-int8:128")
+    with caplog.at_level("WARNING", logger="tools.catalog"):
+        ChromaCatalog(_client(tmp_path), "products", embedder).search("kettle")
+        assert not caplog.records
+        ChromaCatalog(_client(tmp_path), "products", other).search("kettle")  # type: ignore[arg-type]
+    assert "shopagent index" in caplog.text and "onnx-int8:128" in caplog.text
+
+
+def test_open_catalog_embeds_with_the_settings_embedder(tmp_path: Path) -> None:
+    from tools.embeddings import OnnxEmbedder
+
+    settings = Settings(
+        chroma_path=tmp_path / "chroma",
+        embedder="onnx-int8",
+        embedder_max_seq_length=64,
+        model_cache_dir=tmp_path / "models",
+    )
+    first = open_catalog(settings)
+    assert isinstance(first.embedder, OnnxEmbedder)
+    assert first.embedder.identity.endswith(":onnx-int8:64")
+    assert first.embedder.cache_dir == tmp_path / "models" / "minilm-onnx"
+    assert open_catalog(settings).embedder is first.embedder  # one model per process
+    torch_settings = Settings(
+        chroma_path=tmp_path / "chroma", embedder="torch", embedder_max_seq_length=None
+    )
+    assert open_catalog(torch_settings).embedder is get_embedder()
+    assert Settings().embedder == "onnx-int8" and Settings().embedder_max_seq_length == 128

@@ -15,7 +15,6 @@ from agent import cli_search
 from agent.cli_search import register
 from agent.settings import Settings
 from tools.catalog import open_catalog
-from tools.embeddings import get_embedder
 from tools.store.db import StoreDB
 from tools.store.files import read_store, write_store
 from tools.store.generate import generate_store
@@ -45,7 +44,7 @@ def _home(root: Path) -> tuple[Settings, StoreData]:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, StoreData]:
     settings, data = _home(tmp_path_factory.mktemp("home"))
-    open_catalog(settings, get_embedder()).index(data.products)
+    open_catalog(settings).index(data.products)  # the settings' embedder, as the CLI
     return settings, data
 
 

