@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from agent.cli_common import err, friendly, quiet_logs
 from agent.errors import ShopAgentError
@@ -22,7 +23,25 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-app = typer.Typer(help="ShopAgent: an agentic shopping assistant.", no_args_is_help=True)
+
+class _Commands(TyperGroup):
+    """The top-level command group: every argument must be text. Argv bytes that are not
+    UTF-8 arrive as lone surrogates, which no file, database or terminal can take."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                raise typer.BadParameter(
+                    f"argument {arg!r} is not UTF-8 text (check the shell's encoding)", ctx
+                ) from None
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_Commands, help="ShopAgent: an agentic shopping assistant.", no_args_is_help=True
+)
 store_app = typer.Typer(help="Create or load the store data.", no_args_is_help=True)
 inventory_app = typer.Typer(help="The price/stock API.", no_args_is_help=True)
 app.add_typer(store_app, name="store")

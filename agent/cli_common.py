@@ -19,7 +19,8 @@ NOISY = ("httpx", "chromadb", "transformers", "sentence_transformers", "uvicorn"
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ShopAgent errors become a message plus fix on stderr and exit code 2, never a trace."""
+    """ShopAgent errors (and file system errors: a path too long, unreadable, ...) become a
+    message plus fix on stderr and exit code 2, never a trace."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +31,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[bold red]error:[/] {message}", highlight=False)
             if exc.hint:
                 err.print(f"[yellow]fix:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            where = f" ({exc.filename!r})" if exc.filename else ""
+            err.print(f"[bold red]error:[/] {exc.strerror or exc}{where}", highlight=False)
+            err.print("[yellow]fix:[/] check the path and its permissions", highlight=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -95,6 +96,9 @@ def run_search(
     """
     from tools.search_request import RequestFilters, parse_search_request
 
+    for flag, value in (("--min-price", min_price), ("--max-price", max_price)):
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"{flag} must be a finite number (got {value})", hint="e.g. 40")
     facets = catalog.facets()
     parsed = parse_search_request(query, **facets)
     f = parsed.filters

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -105,6 +105,13 @@ def read_conversations(path: Path) -> tuple[dict[str, list[str]], int]:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    try:
+        return _read_rows(handle, path)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path} is not a UTF-8 CSV file: {exc}") from None
+
+
+def _read_rows(handle: TextIO, path: Path) -> tuple[dict[str, list[str]], int]:
     with handle:
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])

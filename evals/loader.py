@@ -93,7 +93,7 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 def _validation_message(prefix: str, exc: ValidationError) -> str:
     lines = []
-    for error in exc.errors():
+    for error in exc.errors(include_url=False, include_input=False):  # inputs can be huge
         where = _where(tuple(error["loc"]))
         lines.append(f"{prefix}{': ' + where if where else ''}: {error['msg']}")
     return "\n".join(lines)
@@ -105,7 +105,9 @@ def parse_file(path: Path) -> list[LoadedDialog]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DialogFormatError(f"{path}: not valid YAML: {exc}") from None
-    except OSError as exc:
+    except RecursionError:  # the YAML composer recurses once per level of nesting
+        raise DialogFormatError(f"{path}: nested too deeply to be a dialog file") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise DialogFormatError(f"{path}: cannot read: {exc}") from None
     try:
         parsed = DialogFile.model_validate(data)

@@ -79,6 +79,8 @@ def nesting_depth(value: Any) -> int:
     Shared containers (YAML aliases) are measured once, so an alias bomb costs its size, not
     its expansion; a container that contains itself counts as deeper than any limit.
     """
+    if not isinstance(value, dict | list):
+        return 0
     depths: dict[int, int] = {}
     open_: set[int] = set()
     stack: list[Any] = [value]
@@ -107,7 +109,7 @@ def nesting_depth(value: Any) -> int:
             if isinstance(c, dict | list)
         )
         depths[key] = 1 + max(inner, default=0)
-    return depths.get(id(value), 0) if isinstance(value, dict | list) else 0
+    return depths[id(value)]
 
 
 @contextmanager
@@ -172,6 +174,8 @@ def _read_text(directory: Path, name: str) -> str:
         raise StoreFormatError(f"missing file (expected {path})", file=name) from None
     except IsADirectoryError:
         raise StoreFormatError(f"{path} is a directory, expected a file", file=name) from None
+    except OSError as exc:  # unreadable, a name too long, ...
+        raise StoreFormatError(f"cannot read {path}: {exc.strerror or exc}", file=name) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

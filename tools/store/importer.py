@@ -107,10 +107,14 @@ class ImportResult:
 def load_mapping(path: Path) -> ColumnMapping:
     """Read and check a mapping file; errors name the mapping file, line and field."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as exc:  # a name too long, ...
+        raise StoreFormatError(f"cannot read mapping file {path}: {exc.strerror}") from None
+    if not exists:
         raise StoreFormatError(f"mapping file {path} does not exist")
     mapping = files._read_yaml(path.parent, path.name, ColumnMapping)
-    check_mapping(mapping, path.name, path.read_text(encoding="utf-8"))
+    check_mapping(mapping, path.name, files._read_text(path.parent, path.name))
     return mapping
 
 
@@ -260,6 +264,8 @@ def _read_rows(path: Path, fmt: Format, mapping: ColumnMapping) -> tuple[list[st
         raw = path.read_bytes()
     except FileNotFoundError:
         raise StoreFormatError(f"import file {path} does not exist") from None
+    except OSError as exc:  # a directory, unreadable, a name too long, ...
+        raise StoreFormatError(f"cannot read import file {path}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
