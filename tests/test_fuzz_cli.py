@@ -542,9 +542,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> CliWorld:
 def import_case(case: dict[str, Any]) -> tuple[list[str], dict[str, bytes]]:
     """A ``store import`` command line and its files from an :data:`import_argv` draw."""
     content = case["data"].draw(csv_files() if case["kind"] == "csv" else jsonl_files())
+    source = f"catalog.{case['kind']}"  # the format is told by the name (or --format)
     argv = ["store", "import", case["file"], "--mapping", case["mapping_arg"]]
     argv += case["options"] + case["flags"]
-    return argv, {"file": content, "mapping": case["mapping"]}
+    argv = [f"@{source}" if a == "@file" else a for a in argv]
+    return argv, {source: content, "file": content, "mapping": case["mapping"]}
 
 
 def eval_files(argv: list[str], suite: bytes, log: bytes) -> dict[str, bytes]:

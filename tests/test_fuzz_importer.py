@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 from factories import tiny_store
-from fuzz_common import Outcome, deep_json, hostile_text
+from fuzz_common import HOSTILE, Outcome, deep_json, hostile_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,6 +121,34 @@ def rows(draw: st.DrawFn, json_values: bool) -> list[dict[str, Any]]:
     return out
 
 
+_legal_text = hostile_text.map(lambda t: t.encode("utf-8", "ignore").decode("utf-8"))
+"""Hostile text a valid file can hold (no lone surrogates): it must be stored as it is."""
+
+
+_SHORT_HOSTILE = [h for h in HOSTILE if h.strip() and len(h) <= 64 and h.isprintable()]
+
+
+@st.composite
+def clean_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Rows a valid import is made of (unique ids and SKUs, valid prices), with hostile text
+    in every free-text column: SQL and prompt injection, markup, formulas, controls."""
+    out = []
+    for i in range(draw(st.integers(1, 4))):
+        row = {c: draw(_legal_text | st.sampled_from(VALID[c])) for c in VALID}
+        for short in ("brand", "category"):  # at most 64 characters, not blank
+            row[short] = draw(st.sampled_from(VALID[short] + _SHORT_HOSTILE))
+        row.update(
+            id=f"C{i}",
+            sku=f"CS-{i}",
+            final=draw(st.sampled_from(VALID["final"])),
+            price=draw(st.sampled_from(VALID["price"])),
+            currency=draw(st.sampled_from(VALID["currency"])),
+            stock=draw(st.sampled_from(VALID["stock"])),
+        )
+        out.append(row)
+    return out
+
+
 def _encode(text: str, how: str) -> bytes:
     if how == "utf-8-sig":
         return text.encode("utf-8-sig", "surrogatepass")
@@ -148,6 +176,11 @@ def _corrupt(data: bytes, corruption: tuple[int, bytes] | None) -> bytes:
 @st.composite
 def csv_files(draw: st.DrawFn) -> bytes:
     header = list(COLUMNS)
+    if draw(st.integers(0, 3)) == 0:  # valid, hostile text in every free-text column
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")  # CR and LF in cells get quoted
+        writer.writerows([header, *([r[c] for c in header] for r in draw(clean_rows()))])
+        return buffer.getvalue().encode("utf-8")
     if draw(st.integers(0, 6)) == 0:
         header = draw(st.permutations(header))[: draw(st.integers(0, len(header)))]
         header += draw(st.lists(cells, max_size=2))
@@ -167,6 +200,9 @@ def csv_files(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def jsonl_files(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 3)) == 0:  # valid, hostile text in every free-text column
+        text = "\n".join(json.dumps(r, ensure_ascii=False) for r in draw(clean_rows()))
+        return text.encode("utf-8")
     lines = []
     for row in draw(rows(json_values=True)):
         if draw(st.integers(0, 8)) == 0:
