@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install data model chromium demo test eval lint clean
+.PHONY: install data model chromium demo test eval fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test: data model chromium
 # The built-in eval suite on the embedded default model (docs/evals.md); ~10-15 min on 2 cores.
 eval: model
 	$(BIN)/shopagent eval run --out var/eval-runs/latest
+
+# Hostile input (issue 8): the HTTP, CLI and importer fuzz properties on 10,000+ generated
+# inputs; progress on stderr, one JSON summary on the last line. ~10 min on 2 cores.
+fuzz: data
+	$(BIN)/python benchmarks/fuzz.py
 
 lint: install
 	$(BIN)/ruff check agent tools evals tests benchmarks
