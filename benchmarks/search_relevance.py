@@ -1,6 +1,7 @@
 """Search relevance on the demo store: BM25 alone, dense alone, and the hybrid (RRF).
 
-    .venv/bin/python benchmarks/search_relevance.py [--json]
+    .venv/bin/python benchmarks/search_relevance.py [--json] [--embedder torch|onnx|onnx-int8]
+        [--max-seq-length TOKENS] [--dense-text embedding|search] [--tune] [--by-kind]
 
 Labels come from ``benchmarks/data/relevance_queries.yaml``: each query is written the way a
 shopper writes it and carries *rules* over the generator's ground truth (product type,
@@ -316,14 +317,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="torch (default), onnx or onnx-int8 (see tools/embeddings.py)",
     )
     parser.add_argument("--max-seq-length", type=int, default=None)
+    parser.add_argument(
+        "--dense-text",
+        choices=("embedding", "search"),
+        default="embedding",
+        help="what the dense side embeds: tools.catalog.embedding_text (default) or, for "
+        "comparison, Product.search_text (description before attributes)",
+    )
     parser.add_argument("--tune", action="store_true", help="grid-search fusion on the dev split")
     parser.add_argument("--by-kind", action="store_true", help="hybrid metrics per query kind")
     parser.add_argument("--show", type=int, default=0, help="print the N worst hybrid queries")
     args = parser.parse_args(argv)
 
+    import tools.catalog
     from tools.catalog import facets as catalog_facets
     from tools.embeddings import make_embedder
     from tools.store.generate import generate_store
+
+    if args.dense_text == "search":  # the index then re-embeds what changed (text hashes)
+        tools.catalog.embedding_text = Product.search_text  # type: ignore[assignment]
 
     spec = yaml.safe_load(args.queries.read_text(encoding="utf-8"))["store"]
     started = time.perf_counter()
@@ -338,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries = load_queries(args.queries, products)
     home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
     embedder = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
-    tag = f"{args.embedder}-{args.max_seq_length or 'default'}"
+    tag = f"{args.embedder}-{args.max_seq_length or 'default'}-{args.dense_text}"
     catalog, stats = build_index(home, products, embedder, tag, quiet=args.json)
     facets = catalog_facets(products)
     if args.tune:

@@ -1202,3 +1202,25 @@ def test_open_catalog_embeds_with_the_settings_embedder(tmp_path: Path) -> None:
     )
     assert open_catalog(torch_settings).embedder is get_embedder()
     assert Settings().embedder == "onnx-int8" and Settings().embedder_max_seq_length == 128
+
+
+def test_candidates_with_every_query_word_get_the_full_match_bonus(
+    catalog: ChromaCatalog,
+) -> None:
+    plain = ChromaCatalog(catalog.client, "products", catalog.embedder, full_match_bonus=0.0)
+    assert catalog.full_match_bonus == 1.0  # the default
+    query = "stainless kettle"
+    without = {h.product_id: h.score for h in plain.search(query, k=10)}
+    with_bonus = {h.product_id: h.score for h in catalog.search(query, k=10)}
+    step = 1.0 / (catalog.rrf_k + 1)
+    # The gooseneck kettle says "stainless" and "kettle": one top rank more...
+    assert with_bonus["k-gooseneck-kettle"] == pytest.approx(
+        without["k-gooseneck-kettle"] + step, abs=1e-5
+    )
+    # ...the electric kettle has only "kettle": unchanged.
+    assert with_bonus["k-electric-kettle"] == pytest.approx(without["k-electric-kettle"], abs=1e-6)
+    # One-word queries and single retrievers are left alone.
+    one = {h.product_id: h.score for h in catalog.search("kettle", k=5)}
+    assert one == {h.product_id: h.score for h in plain.search("kettle", k=5)}
+    bm25 = catalog.search(query, k=5, method="bm25")
+    assert [h.score for h in bm25] == [h.score for h in plain.search(query, k=5, method="bm25")]

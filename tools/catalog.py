@@ -52,7 +52,8 @@ Search
     costs 60-260 ms at 50,000 products, the scan a few ms, and it cannot miss an allowed
     product. Dense and lexical candidates (:data:`CANDIDATES` each) are fused with
     confidence-weighted reciprocal rank fusion (``method`` picks one side alone, for
-    evaluation); the hit's ``score`` is the fused
+    evaluation), plus :data:`FULL_MATCH_BONUS` for candidates that contain every query word;
+    the hit's ``score`` is the fused
     score and ``reason`` says which query words matched (else "similar meaning", or "weak match"
     below :data:`WEAK_SIMILARITY`) and which filters applied. Dense candidates are not cut off by
     similarity: a vague query still gets ``k`` hits, the reason tells how close they are.
@@ -176,6 +177,13 @@ WEAK_SIMILARITY = 0.35
 MIN_COVERAGE = 0.5
 """A BM25 candidate must contain at least this share of the query's words to be fused: one
 incidental word of a longer query ("...you *wear* on your forehead") is not lexical evidence."""
+
+FULL_MATCH_BONUS = 1.0
+"""Added to the fused score (in units of the top RRF rank, ``1 / (RRF_K + 1)``) of a hybrid
+candidate that contains every word of a query of two or more words: the whole request in a
+product's text is stronger evidence than either ranking ("bath rug" is a bath mat tagged so,
+not the area rugs both sides rank for "rug"). Tuned on the dev split of
+benchmarks/search_relevance.py: hybrid nDCG@10 0.8914 -> 0.8944 for any value 0.5-4."""
 
 SORT_POOL = 10
 """A price-sorted search orders this many of the most relevant hits (or ``k``, if larger)."""
@@ -760,6 +768,7 @@ class ChromaCatalog:
         candidates: int = CANDIDATES,
         rrf_k: int = RRF_K,
         min_coverage: float = MIN_COVERAGE,
+        full_match_bonus: float = FULL_MATCH_BONUS,
         fusion: Fusion = FUSION,
         dense_weight: float = DENSE_WEIGHT,
         partial_lexical_weight: float = PARTIAL_LEXICAL_WEIGHT,
@@ -782,6 +791,7 @@ class ChromaCatalog:
         self.weak_dense_weight = weak_dense_weight
         self.dense_confident = dense_confident
         self.min_coverage = min_coverage
+        self.full_match_bonus = full_match_bonus
         self._ef = ChromaEmbeddingFunction(self.embedder)
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
@@ -1103,6 +1113,11 @@ class ChromaCatalog:
 
         weights = self._weights(snap, terms, dense, similarity, lexical)
         fused = self._fuse((dense, similarity), (lexical, bm25), weights)
+        if method == "hybrid" and self.full_match_bonus and len(set(terms)) >= 2:
+            bonus = self.full_match_bonus / (self.rrf_k + 1)
+            for i in fused:
+                if all(t in snap.tokens[i] for t in terms):
+                    fused[i] += bonus
         order = sorted(fused, key=lambda i: (-fused[i], snap.ids[i]))
         variant = gate.done
         if order_by != "relevance":
