@@ -373,11 +373,13 @@ class CliWorld:
         work = Path(tempfile.mkdtemp(prefix="cli-", dir=self.root))
         try:
             real = self.prepare(argv, work, files or {})
-            return self._run(real, work)
+            echo = b"\n".join((files or {}).values()).decode("utf-8", "replace")
+            return self._run(real, work, echo)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _run(self, argv: list[str], work: Path) -> Outcome:
+    def _run(self, argv: list[str], work: Path, echo: str = "") -> Outcome:
+        """``echo``: what the command's input files hold (quoting them back is no leak)."""
         import evals.runner
 
         before = self.snapshot()
@@ -416,7 +418,7 @@ class CliWorld:
             named = argv[2:3] in ([self.victim.id], [self.victim_secret])
             if victim_after != victim_before and not named:
                 outcome.add("partial_write", f"revoking {argv[2:3]!r} revoked another key")
-        sent = "\n".join(argv)
+        sent = "\n".join([*argv, echo])
         for leak in leaks(output, sent, customer=None, secrets=self.secrets):
             outcome.add("leak", leak)
         if outcome.status == "2xx":

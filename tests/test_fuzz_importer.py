@@ -529,6 +529,10 @@ KNOWN = [
     _case(HEADER + b"\nN1,T,B,C,D,,no,FZ-1,1,USD,1,,", mapping=b"columns: " + b"[" * 5_000),
     _case(HEADER + b"\nN1,T,B,C,D,,no,FZ-1,1,USD,1,,", mapping=RAW_MAPPINGS[-1].encode()),
     _case(HEADER + b"\nN1,=HYPERLINK(),B,C,D,,no,FZ-1,NaN,USD,1,,"),
+    # more digits than Decimal carries (InvalidOperation), more stock than SQLite holds
+    _case(HEADER + b"\nN1,T,B,C,D,,no,FZ-1," + b"9" * 40 + b",USD,1,,"),
+    _case(HEADER + b"\nN1,T,B,C,D,,no,FZ-1,1,USD,1e30,,"),
+    _case(HEADER + b"\nN1,T,B,C,D,,no,FZ-1,1,USD,1E+999999999,,"),
     # an alias bomb where a literal is expected: rendering the value took minutes
     _case(
         HEADER + b"\nN1,T,B,C,D,,no,FZ-1,1,USD,1,,",
@@ -597,3 +601,30 @@ def test_a_clean_import_is_accepted_and_checked(target: ImportTarget) -> None:
     outcome = target.run(_case(good))
     assert outcome == Outcome("2xx"), outcome.explain("a valid file")
     assert any(p.id == "N1" for p in files.read_store(target.store).products)
+
+
+def _field_edit(file: str, field: str, value: Any) -> dict[str, Any]:
+    return {"file": file, "edit": "field", "field": field, "value": value, "content": b""}
+
+
+KNOWN_DIRS = [
+    # found by benchmarks/fuzz.py: InvalidOperation and SQLite overflow, not StoreFormatError
+    _field_edit(files.STOCK_FILE, "stock", 10**30),
+    _field_edit(
+        files.PRODUCTS_FILE,
+        "variants",
+        [{"sku": "FZ-9", "price": int("9" * 40), "currency": "USD", "attributes": {}}],
+    ),
+    _field_edit(
+        files.STORE_FILE,
+        "name",
+        [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+    ),
+]
+
+
+@pytest.mark.parametrize("edit", KNOWN_DIRS, ids=range(len(KNOWN_DIRS)))
+def test_known_hostile_store_directories(store_dir: StoreDirTarget, edit: dict[str, Any]) -> None:
+    outcome = store_dir.run(edit)
+    assert not outcome.problems, outcome.explain(repr(edit)[:800])
+    assert outcome.status == "4xx"

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import StoreFormatError
 from tools.store import files
 from tools.store.schema import (
+    MAX_COUNT,
     Product,
     ReturnPolicy,
     ReturnRule,
@@ -233,6 +234,8 @@ def _stock(raw: Any) -> int:
         raise ValueError("expected a whole number of units")
     if value < 0:
         raise ValueError("must be >= 0")
+    if value > MAX_COUNT:  # checked before int(): 1e999999999 would take minutes to build
+        raise ValueError(f"must be at most {MAX_COUNT}")
     return int(value)
 
 

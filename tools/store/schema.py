@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal arithmetic carries
+        raise ValueError("amount too large") from None
+
+
+MAX_COUNT = 2**63 - 1
+"""The largest stock or quantity a database INTEGER column holds."""
 
 
 Money = Annotated[Decimal, Field(ge=0), AfterValidator(_cents)]
@@ -86,7 +93,7 @@ class StockLevel(_Record):
     """``stock.jsonl``: units on hand per SKU."""
 
     sku: str = Field(min_length=1, max_length=64)
-    stock: int = Field(ge=0)
+    stock: int = Field(ge=0, le=MAX_COUNT)
 
 
 class Customer(_Record):
@@ -104,7 +111,7 @@ class OrderItem(_Record):
     sku: str
     product_id: str
     name: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_COUNT)
     unit_price: Money
 
 
