@@ -315,6 +315,7 @@ class CliWorld:
         self.secrets += [hashlib.sha256(s.encode()).hexdigest() for s in self.secrets]
         self.reset_every = reset_every
         self.count = 0
+        self.key_names = ""  # what every keys command was given
         self.runner = CliRunner()
 
     # -- state ------------------------------------------------------------------------------
@@ -419,6 +420,9 @@ class CliWorld:
             if victim_after != victim_before and not named:
                 outcome.add("partial_write", f"revoking {argv[2:3]!r} revoked another key")
         sent = "\n".join([*argv, echo])
+        if argv[:1] == ["keys"]:  # key names are shown again later: echoes, not leaks
+            self.key_names = (self.key_names + sent)[-200_000:]
+            sent = self.key_names
         for leak in leaks(output, sent, customer=None, secrets=self.secrets):
             outcome.add("leak", leak)
         if outcome.status == "2xx":
@@ -484,7 +488,7 @@ class CliWorld:
     def _check_accepted(self, argv: list[str], stdout: str, outcome: Outcome) -> None:
         """What an accepted command must have printed."""
         command = tuple(argv[:2])
-        if command[0] == "search" and "--json" in argv and "--help" not in argv:
+        if command[0] == "search" and _flags(argv) >= {"--json"} and "--help" not in argv:
             try:
                 result = json.loads(stdout.strip().splitlines()[-1])
                 assert isinstance(result["results"], list) and len(result["results"]) <= 100
@@ -505,6 +509,23 @@ class CliWorld:
                 assert claims["sub"] == argv[2]
             except Exception as exc:
                 outcome.add("shape", f"keys shopper-token printed no valid token: {exc!r}"[:300])
+
+
+_VALUED = {"--min-price", "--max-price", "--category", "--brand", "--color", "--colour", "--size",
+           "--material", "--exclude", "--sort", "-k", "--limit"}  # fmt: skip
+
+
+def _flags(argv: list[str]) -> set[str]:
+    """The ``search`` flags ``argv`` really gives (not an option's value, not after ``--``)."""
+    flags: set[str] = set()
+    taken = False
+    for arg in argv:
+        if arg == "--" and not taken:
+            break
+        if not taken and arg.startswith("-"):
+            flags.add(arg)
+        taken = not taken and arg in _VALUED
+    return flags
 
 
 def _clear_error(code: int, output: str, argv: list[str]) -> bool:
@@ -651,3 +672,18 @@ def test_real_processes_refuse_argv_that_is_not_utf8(world: CliWorld) -> None:
         assert "Traceback" not in text, (argv, text[-2000:])
         assert proc.returncode == 2 and "error" in text.casefold(), (argv, proc.returncode, text)
     assert world.snapshot() == before
+
+
+def test_echoes_and_option_values_are_not_problems(world: CliWorld) -> None:
+    """False alarms the benchmark raised: a key name shown again by ``keys list`` is the
+    integrator's own text; ``--color --json`` makes ``--json`` the colour, not the flag."""
+    assert world.run(["keys", "create", "SA-100002 for ben@example.com"]) == Outcome("2xx")
+    assert world.run(["keys", "list"]) == Outcome("2xx")
+    outcome = world.run(["search", "red jacket not leather", "--color", "--json"])
+    assert outcome == Outcome("2xx"), outcome.explain("--color --json")
+    fresh = CliWorld(world.root / "fresh")  # no key names seen: the same text is a leak
+    fresh.key_names = ""
+    with contextlib.suppress(Exception):
+        fresh.run(["keys", "create", "SA-100002"])
+    fresh.key_names = ""
+    assert [k for k, _ in fresh.run(["keys", "list"]).problems] == ["leak"]
