@@ -136,6 +136,11 @@ def test_keys_are_stored_hashed_and_managed_by_the_cli(tmp_path, monkeypatch) ->
     assert runner.invoke(keys_app, ["revoke", key_id]).exit_code == 0
     assert KeyStore(str(db), cache_s=0).verify(secret) is None
     assert runner.invoke(keys_app, ["revoke", key_id]).exit_code == 1
+    # names are printed back to operators: no terminal escape codes, no novels
+    for name in ("evil\x1b[2J", "line\nbreak", "x" * 101):
+        refused = runner.invoke(keys_app, ["create", name])
+        assert refused.exit_code == 2 and "printable" in refused.output, refused.output
+    assert len(KeyStore(str(db), cache_s=0).list()) == 1
 
 
 # -- threads -------------------------------------------------------------------------------

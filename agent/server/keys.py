@@ -63,6 +63,10 @@ class ThreadOwner:
     created_at: str
 
 
+MAX_NAME = 100
+"""Longest key name (names are labels for operators)."""
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -158,6 +162,12 @@ class KeyStore:
         """A new key: ``(record, secret)``. The secret is shown once and never stored."""
         if not name.strip():
             raise ConfigError("a key needs a name", hint="e.g. `shopagent keys create my-shop`")
+        if len(name) > MAX_NAME or not name.isprintable():
+            # names are printed back to operators (`keys list`): no terminal escape codes
+            raise ConfigError(
+                f"a key name must be at most {MAX_NAME} printable characters",
+                hint="use letters, digits, spaces and punctuation, e.g. `my-shop (staging)`",
+            )
         key_id = secrets.token_hex(4)
         secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         record = ApiKey(
