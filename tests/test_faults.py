@@ -217,7 +217,12 @@ def service(tmp_path, fake, request):
 
 @pytest.fixture(autouse=True)
 def _logs(caplog):
+    """INFO from every ShopAgent logger, whatever an earlier in-process CLI run set them to
+    (the CLIs quiet chatty loggers; caplog restores the levels afterwards)."""
     caplog.set_level(logging.INFO)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("shopagent")]
+    for name in {"shopagent", *names}:
+        caplog.set_level(logging.INFO, logger=name)
 
 
 def healthy_model_turn(svc: Service, thread: str, message: str = KETTLE) -> Turn:
