@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from factories import CUSTOMERS, ORDERS
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 PROBLEM_KINDS = ("5xx", "crash", "partial_write", "leak", "shape")
@@ -159,3 +160,21 @@ class Tally:
             counts[kind] += 1
         if outcome.problems and len(self.samples) < 20:
             self.samples.append(f"[{target}] " + outcome.explain(what[:300]))
+
+
+def fuzz_settings(max_examples: int) -> settings:
+    """Hypothesis settings of the fuzz suites: no deadline (a real server or subprocess may
+    be slow), no example database (runs repeat from the seed), and none of the health checks
+    that big hostile inputs and shared fixtures trip on purpose."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+            HealthCheck.filter_too_much,
+        ],
+    )

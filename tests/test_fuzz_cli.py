@@ -39,8 +39,8 @@ import jwt
 import pytest
 import yaml
 from factories import tiny_store
-from fuzz_common import Outcome, deep_json, hostile_text, leaks
-from hypothesis import HealthCheck, given, settings
+from fuzz_common import Outcome, deep_json, fuzz_settings, hostile_text, leaks
+from hypothesis import given
 from hypothesis import strategies as st
 from test_fuzz_importer import RAW_MAPPINGS, csv_files, jsonl_files, mappings
 from typer.testing import CliRunner
@@ -543,20 +543,6 @@ def _clear_error(code: int, output: str, argv: list[str]) -> bool:
 # --------------------------------------------------------------------------- properties
 
 
-def _settings(n: int):
-    return settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.large_base_example,
-        ],
-    )
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> CliWorld:
     return CliWorld(tmp_path_factory.mktemp("fuzz-cli"))
@@ -580,14 +566,14 @@ def eval_files(argv: list[str], suite: bytes, log: bytes) -> dict[str, bytes]:
     return files
 
 
-@_settings(EXAMPLES * 2)
+@fuzz_settings(EXAMPLES * 2)
 @given(argv=search_argv)
 def test_hostile_searches(world: CliWorld, argv: list[str]) -> None:
     outcome = world.run(argv)
     assert not outcome.problems, outcome.explain(repr(argv)[:600])
 
 
-@_settings(EXAMPLES * 2)
+@fuzz_settings(EXAMPLES * 2)
 @given(case=import_argv)
 def test_hostile_store_imports(world: CliWorld, case: dict[str, Any]) -> None:
     argv, files = import_case(case)
@@ -595,14 +581,14 @@ def test_hostile_store_imports(world: CliWorld, case: dict[str, Any]) -> None:
     assert not outcome.problems, outcome.explain(repr(argv)[:600])
 
 
-@_settings(EXAMPLES * 2)
+@fuzz_settings(EXAMPLES * 2)
 @given(argv=keys_argv)
 def test_hostile_keys(world: CliWorld, argv: list[str]) -> None:
     outcome = world.run(argv)
     assert not outcome.problems, outcome.explain(repr(argv)[:600])
 
 
-@_settings(EXAMPLES * 2)
+@fuzz_settings(EXAMPLES * 2)
 @given(argv=eval_argv, suite=suite_files, log=log_files)
 def test_hostile_evals(world: CliWorld, argv: list[str], suite: bytes, log: bytes) -> None:
     outcome = world.run(argv, eval_files(argv, suite, log))

@@ -42,8 +42,8 @@ from urllib.parse import quote, unquote, urlencode
 import jwt
 import pytest
 from factories import CUSTOMERS, tiny_store
-from fuzz_common import Outcome, deep_json, hostile_text, leaks
-from hypothesis import HealthCheck, given, settings
+from fuzz_common import Outcome, deep_json, fuzz_settings, hostile_text, leaks
+from hypothesis import given
 from hypothesis import strategies as st
 from langgraph.checkpoint.memory import InMemorySaver
 from server_app import RETURN_MSG, SECRET, build_agent, shopper_token
@@ -930,36 +930,21 @@ def real_service(tmp_path_factory: pytest.TempPathFactory):
     svc.close()
 
 
-def _settings(n: int):
-    return settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.large_base_example,
-            HealthCheck.filter_too_much,
-        ],
-    )
-
-
-@_settings(EXAMPLES * 5)
+@fuzz_settings(EXAMPLES * 5)
 @given(spec=hand_specs())
 def test_hostile_requests_get_clear_errors_and_change_nothing(service, spec: Spec) -> None:
     outcome = service.run(spec)
     assert not outcome.problems, outcome.explain(repr(spec)[:600])
 
 
-@_settings(EXAMPLES * 3)
+@fuzz_settings(EXAMPLES * 3)
 @given(spec=schema_specs())
 def test_openapi_cases_positive_and_negative(service, spec: Spec) -> None:
     outcome = service.run(spec)
     assert not outcome.problems, outcome.explain(repr(spec)[:600])
 
 
-@_settings(max(10, EXAMPLES))
+@fuzz_settings(max(10, EXAMPLES))
 @given(spec=st.one_of(hand_specs(), schema_specs()))
 def test_real_server_over_sockets(real_service, spec: Spec) -> None:
     outcome = real_service.run(spec)

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import yaml
 from factories import tiny_store
-from fuzz_common import HOSTILE, Outcome, deep_json, hostile_text
-from hypothesis import HealthCheck, given, settings
+from fuzz_common import HOSTILE, Outcome, deep_json, fuzz_settings, hostile_text
+from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.errors import StoreFormatError
@@ -468,20 +468,6 @@ class StoreDirTarget:
 # --------------------------------------------------------------------------- tests
 
 
-def _settings(n: int):
-    return settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.large_base_example,
-        ],
-    )
-
-
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> ImportTarget:
     return ImportTarget(tmp_path_factory.mktemp("fuzz-import"))
@@ -492,14 +478,14 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> StoreDirTarget:
     return StoreDirTarget(tmp_path_factory.mktemp("fuzz-store-dir"))
 
 
-@_settings(EXAMPLES * 3)
+@fuzz_settings(EXAMPLES * 3)
 @given(case=imports)
 def test_hostile_imports_are_all_or_nothing(target: ImportTarget, case: dict[str, Any]) -> None:
     outcome = target.run(case)
     assert not outcome.problems, outcome.explain(repr(case)[:800])
 
 
-@_settings(EXAMPLES * 2)
+@fuzz_settings(EXAMPLES * 2)
 @given(edit=store_edits)
 def test_hostile_store_directories_are_read_or_refused(store_dir, edit: dict[str, Any]) -> None:
     outcome = store_dir.run(edit)
