@@ -471,7 +471,7 @@ class Service:
             "ada": shopper_token("ada@example.com"),
             "ben": shopper_token("ben@example.com"),
             "expired": shopper_token("ada@example.com", ttl_s=-3600),
-            "forged": shopper_token("ada@example.com", secret="not-the-secret-0123456789abcdef"),
+            "forged": shopper_token("ada@example.com", secret="not-the-secret-0123456789abcdef!"),
             "unknown": shopper_token("nobody@example.com"),
             "none-alg": jwt.encode(
                 {"sub": "ada@example.com", "aud": "shopagent", "exp": int(time.time()) + 600},

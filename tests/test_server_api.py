@@ -551,6 +551,13 @@ def test_the_service_trusts_only_the_shopper_token_unless_told(monkeypatch) -> N
     assert service_settings(Settings()).chat_verification
 
 
+def test_a_short_shopper_token_secret_is_refused(tmp_path) -> None:
+    from agent.server.config import ServerConfig
+
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        ServerConfig(keys_url=str(tmp_path / "k.sqlite"), shopper_token_secret="short-secret")
+
+
 def test_token_bucket_arithmetic() -> None:
     from agent.server.ratelimit import take
 

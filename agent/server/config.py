@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from agent.settings import Settings
 
@@ -29,6 +29,18 @@ class ServerConfig(BaseModel):
         None, description="HMAC secret (HS256 JWT) the shop's backend signs shopper tokens with."
     )
     shopper_token_audience: str = Field("shopagent", description="Required `aud` claim.")
+
+    @field_validator("shopper_token_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes)
+        if secret is not None and len(secret.get_secret_value().encode()) < 32:
+            raise ValueError(
+                "SHOPAGENT_SHOPPER_TOKEN_SECRET must be at least 32 bytes; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return secret
+
     shopper_token_max_age_s: int = Field(
         24 * 3600, ge=60, description="Longest accepted token lifetime (exp - iat)."
     )
