@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from agent.errors import ShopAgentError
@@ -19,8 +20,8 @@ NOISY = ("httpx", "chromadb", "transformers", "sentence_transformers", "uvicorn"
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """ShopAgent errors (and file system errors: a path too long, unreadable, ...) become a
-    message plus fix on stderr and exit code 2, never a trace."""
+    """ShopAgent errors, invalid settings and file system errors (a path too long,
+    unreadable, ...) become a message plus fix on stderr and exit code 2, never a trace."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,6 +32,18 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[bold red]error:[/] {message}", highlight=False)
             if exc.hint:
                 err.print(f"[yellow]fix:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(2) from None
+        except ValidationError as exc:  # settings from SHOPAGENT_* / shopagent.toml
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
+            err.print(
+                f"[bold red]error:[/] invalid setting {where}: {first.get('msg', exc)}",
+                highlight=False,
+            )
+            err.print(
+                "[yellow]fix:[/] check the SHOPAGENT_* environment variables and shopagent.toml",
+                highlight=False,
+            )
             raise typer.Exit(2) from None
         except OSError as exc:
             where = f" ({exc.filename!r})" if exc.filename else ""

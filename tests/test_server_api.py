@@ -558,6 +558,25 @@ def test_a_short_shopper_token_secret_is_refused(tmp_path) -> None:
         ServerConfig(keys_url=str(tmp_path / "k.sqlite"), shopper_token_secret="short-secret")
 
 
+def test_invalid_settings_are_a_clear_cli_error(tmp_path, monkeypatch) -> None:
+    from agent.cli import app
+    from agent.settings import get_settings
+
+    monkeypatch.setenv("SHOPAGENT_HOME", str(tmp_path))
+    monkeypatch.setenv("SHOPAGENT_SHOPPER_TOKEN_SECRET", "short")
+    get_settings.cache_clear()
+    try:
+        served = CliRunner().invoke(app, ["serve", "--port", "1"])
+        assert served.exit_code == 2 and "at least 32 bytes" in served.output, served.output
+        assert "Traceback" not in served.output
+        monkeypatch.setenv("SHOPAGENT_TURN_BUDGET_S", "soon")
+        get_settings.cache_clear()
+        searched = CliRunner().invoke(app, ["search", "kettle"])
+        assert searched.exit_code == 2 and "turn_budget_s" in searched.output, searched.output
+    finally:
+        get_settings.cache_clear()  # nothing of this test's environment stays cached
+
+
 def test_token_bucket_arithmetic() -> None:
     from agent.server.ratelimit import take
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli_common import friendly
 from agent.errors import ShopAgentError
 
 keys_app = typer.Typer(help="Integrator API keys (stored hashed).", no_args_is_help=True)
@@ -40,8 +41,12 @@ def serve(
     """Serve the HTTP API, the OpenAI-compatible endpoint and the chat widget."""
     import uvicorn
 
-    from agent.server.config import backend_urls, is_postgres
+    from agent.server.config import ServerConfig, backend_urls, is_postgres
+    from agent.server.entry import service_settings
     from agent.settings import get_settings
+
+    # settings are checked here, where a mistake is a clear error, not in the worker
+    ServerConfig.from_settings(service_settings(get_settings()))
 
     if workers > 1:
         checkpoint_url, _ = backend_urls(get_settings())
@@ -136,5 +141,5 @@ def keys_shopper_token(
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``keys`` to the ``shopagent`` CLI."""
-    app.command("serve")(serve)
+    app.command("serve")(friendly(serve))
     app.add_typer(keys_app, name="keys")
