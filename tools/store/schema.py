@@ -59,6 +59,17 @@ class Variant(_Record):
     currency: str = Field("USD", min_length=3, max_length=3)
 
 
+SEARCH_TEXT_ORDER = (
+    "name",
+    "brand_category",
+    "description",
+    "attributes",
+    "variant_attributes",
+    "tags",
+)
+"""The order of :meth:`Product.text_parts` in the lexical search text."""
+
+
 class Product(_Record):
     """A catalog product (``products.jsonl``, one per line)."""
 
@@ -72,21 +83,25 @@ class Product(_Record):
     final_sale: bool = False
     variants: list[Variant] = Field(min_length=1)
 
-    def search_text(self) -> str:
-        """The text that is indexed for search (hashing it detects changes)."""
-        attrs = ", ".join(f"{k}: {v}" for k, v in sorted(self.attributes.items()))
+    def text_parts(self) -> dict[str, str]:
+        """The searchable text of the product, by part (empty parts are empty strings)."""
         variant_attrs = sorted(
             {f"{k}: {v}" for variant in self.variants for k, v in variant.attributes.items()}
         )
-        parts = [
-            self.name,
-            f"{self.brand} · {self.category}",
-            self.description,
-            attrs,
-            ", ".join(variant_attrs),
-            ", ".join(self.tags),
-        ]
-        return "\n".join(p for p in parts if p)
+        return {
+            "name": self.name,
+            "brand_category": f"{self.brand} · {self.category}",
+            "description": self.description,
+            "attributes": ", ".join(f"{k}: {v}" for k, v in sorted(self.attributes.items())),
+            "variant_attributes": ", ".join(variant_attrs),
+            "tags": ", ".join(self.tags),
+        }
+
+    def search_text(self, order: tuple[str, ...] = SEARCH_TEXT_ORDER) -> str:
+        """The text that is indexed for search (hashing it detects changes): the non-empty
+        :meth:`text_parts` in ``order``, one per line."""
+        parts = self.text_parts()
+        return "\n".join(parts[name] for name in order if parts[name])
 
 
 class StockLevel(_Record):
