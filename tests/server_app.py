@@ -178,8 +178,9 @@ def shopper_token(email: str, **kwargs: Any) -> str:
     return issue_shopper_token(email, kwargs.pop("secret", SECRET), **kwargs)
 
 
-def sse_events(text: str) -> list[tuple[str, Any]]:
-    """Parse a ``text/event-stream`` body into ``(event, data)`` pairs (JSON data)."""
+def sse_events(text: str, *, strict: bool = True) -> list[tuple[str, Any]]:
+    """Parse a ``text/event-stream`` body into ``(event, data)`` pairs (JSON data); with
+    ``strict=False`` data that is not JSON comes back as ``("unparsable", raw)``."""
     import json
 
     out = []
@@ -192,7 +193,12 @@ def sse_events(text: str) -> list[tuple[str, Any]]:
                 data.append(line[5:].removeprefix(" "))
         if data:
             raw = "\n".join(data)
-            out.append((event, raw if raw == "[DONE]" else json.loads(raw)))
+            try:
+                out.append((event, raw if raw == "[DONE]" else json.loads(raw)))
+            except ValueError:
+                if strict:
+                    raise
+                out.append(("unparsable", raw))
     return out
 
 

@@ -46,7 +46,7 @@ from fuzz_common import Outcome, deep_json, fuzz_settings, hostile_text, leaks
 from hypothesis import given
 from hypothesis import strategies as st
 from langgraph.checkpoint.memory import InMemorySaver
-from server_app import RETURN_MSG, SECRET, build_agent, shopper_token
+from server_app import RETURN_MSG, SECRET, build_agent, shopper_token, sse_events
 
 from agent.server.app import create_app
 from agent.server.config import ServerConfig
@@ -737,7 +737,7 @@ def _classify(reply: Reply) -> tuple[str, list[tuple[str, Any]]]:
     status = reply.status or 0
     events: list[tuple[str, Any]] = []
     if b"text/event-stream" in reply.headers.get(b"content-type", b""):
-        events = _sse(reply.body)
+        events = sse_events(reply.body.decode("utf-8", "replace"), strict=False)
         errors = [d for e, d in events if e == "error" or (isinstance(d, dict) and "error" in d)]
         if errors:
             error = errors[-1].get("error", errors[-1]) if isinstance(errors[-1], dict) else {}
@@ -746,24 +746,6 @@ def _classify(reply: Reply) -> tuple[str, list[tuple[str, Any]]]:
     if status >= 500 or status == 0:
         return "5xx", events
     return ("4xx" if status >= 400 else "2xx"), events
-
-
-def _sse(body: bytes) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for block in body.decode("utf-8", "replace").replace("\r\n", "\n").split("\n\n"):
-        event, data = "message", []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].removeprefix(" "))
-        if data:
-            raw = "\n".join(data)
-            try:
-                out.append((event, raw if raw == "[DONE]" else json.loads(raw)))
-            except ValueError:
-                out.append(("unparsable", raw))
-    return out
 
 
 def _check_shape(
