@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +307,22 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     }
 
 
+def _attempt(call: Callable[[], object]) -> Outcome:
+    """Run ``call``: accepted (2xx), refused with a StoreFormatError that says why (4xx), or
+    anything else (a crash)."""
+    outcome = Outcome("2xx")
+    try:
+        call()
+    except StoreFormatError as exc:
+        outcome.status = "4xx"
+        if not str(exc).strip():
+            outcome.add("shape", "StoreFormatError without a message")
+    except Exception as exc:
+        outcome.status = "5xx"
+        outcome.add("crash", f"{type(exc).__name__}: {exc}"[:300])
+    return outcome
+
+
 class ImportTarget:
     """A store directory (the tiny store) to import into, reset every ``reset_every`` inputs
     so that successful imports do not pile up."""
@@ -335,16 +352,11 @@ class ImportTarget:
         mapping = work / "mapping.yaml"
         mapping.write_bytes(case["mapping"])
         before = snapshot(self.store)
-        outcome = Outcome("2xx")
-        try:
-            import_catalog(source, mapping, self.store, fmt=case["fmt"], dry_run=case["dry_run"])
-        except StoreFormatError as exc:
-            outcome.status = "4xx"
-            if not str(exc).strip():
-                outcome.add("shape", "StoreFormatError without a message")
-        except Exception as exc:
-            outcome.status = "5xx"
-            outcome.add("crash", f"{type(exc).__name__}: {exc}"[:300])
+        outcome = _attempt(
+            lambda: import_catalog(
+                source, mapping, self.store, fmt=case["fmt"], dry_run=case["dry_run"]
+            )
+        )
         after = snapshot(self.store)
         if outcome.status != "2xx" or case["dry_run"]:
             if after != before:
@@ -451,16 +463,7 @@ class StoreDirTarget:
                 path.read_text(encoding="utf-8") + f"\n{edit['field']}: {json.dumps(edit['value'])}"
             )
             path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        outcome = Outcome("2xx")
-        try:
-            StoreDB.in_memory(files.read_store(work)).close()
-        except StoreFormatError as exc:
-            outcome.status = "4xx"
-            if not str(exc).strip():
-                outcome.add("shape", "StoreFormatError without a message")
-        except Exception as exc:
-            outcome.status = "5xx"
-            outcome.add("crash", f"{type(exc).__name__}: {exc}"[:300])
+        outcome = _attempt(lambda: StoreDB.in_memory(files.read_store(work)).close())
         shutil.rmtree(work.parent, ignore_errors=True)
         return outcome
 
