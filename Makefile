@@ -46,7 +46,7 @@ demo: data model
 	$(BIN)/shopagent demo
 
 test: data model chromium
-	$(BIN)/ruff check agent tools evals tests benchmarks
+	$(BIN)/ruff check shopagent agent tools evals tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # The built-in eval suite on the embedded default model (docs/evals.md); ~10-15 min on 2 cores.
@@ -59,8 +59,8 @@ fuzz: data
 	$(BIN)/python benchmarks/fuzz.py
 
 lint: install
-	$(BIN)/ruff check agent tools evals tests benchmarks
-	$(BIN)/ruff format --check agent tools evals tests benchmarks
+	$(BIN)/ruff check shopagent agent tools evals tests benchmarks
+	$(BIN)/ruff format --check shopagent agent tools evals tests benchmarks
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache

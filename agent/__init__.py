@@ -1,3 +1,1 @@
-"""ShopAgent: a LangGraph state machine that answers shoppers from real tool results."""
-
-__version__ = "0.1.0"
+"""The agent layer: understanding, answering, models, the graph, and its CLI and server."""

@@ -18,19 +18,19 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, copy_checkpoint
 from langgraph.types import Command, Durability
 from pydantic import BaseModel, Field
+from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.graph.build import build_graph
+from shopagent.agent.graph.context import AgentContext
+from shopagent.agent.graph.state import ToolCall
+from shopagent.agent.safety.guardrails import mask_pii
+from shopagent.agent.understanding.intents import IntentRouter
+from shopagent.agent.understanding.model_router import make_router
+from shopagent.tools.protocols import Catalog, Inventory
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.unavailable import unavailable_when_locked
 
-from agent.context import AgentContext
-from agent.errors import ConfigError, NothingToConfirm
-from agent.graph import build_graph
-from agent.guardrails import mask_pii
-from agent.llm_router import make_router
-from agent.prompts import Prompts
-from agent.router import IntentRouter
-from agent.settings import Settings
-from agent.state import ToolCall
-from tools.protocols import Catalog, Inventory
-from tools.store.db import StoreDB
-from tools.store.unavailable import unavailable_when_locked
+from shopagent.errors import ConfigError, NothingToConfirm
+from shopagent.settings import Settings
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -191,14 +191,14 @@ class ShopAgent:
         Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started
         on loopback over the store database.
         """
-        from agent.llm import build_chat_model, capabilities
-        from agent.router import EmbeddingRouter
-        from tools.catalog import open_catalog
-        from tools.embeddings import get_embedder
-        from tools.handoff import StoreHandoffs
-        from tools.inventory import inventory_from_url
-        from tools.orders import StoreOrders
-        from tools.policy import StorePolicy
+        from shopagent.agent.models.factory import build_chat_model, capabilities
+        from shopagent.agent.understanding.intents import EmbeddingRouter
+        from shopagent.tools.catalog import open_catalog
+        from shopagent.tools.embeddings import get_embedder
+        from shopagent.tools.handoff import StoreHandoffs
+        from shopagent.tools.inventory import inventory_from_url
+        from shopagent.tools.orders import StoreOrders
+        from shopagent.tools.policy import StorePolicy
 
         stack = AsyncExitStack()
         try:
@@ -208,7 +208,7 @@ class ShopAgent:
             if inventory is None:
                 url = settings.inventory_url
                 if not url:
-                    from tools.inventory_api import create_app, serve_in_thread
+                    from shopagent.tools.inventory_api import create_app, serve_in_thread
 
                     server = serve_in_thread(create_app(db))
                     stack.callback(server.stop)

@@ -18,10 +18,11 @@ import subprocess
 import sys
 import time
 
-from agent.demo import demo_script
-from agent.service import ShopAgent
-from agent.settings import get_settings
-from tools.store.db import StoreDB
+from shopagent.agent.cli.demo import demo_script
+from shopagent.agent.service import ShopAgent
+from shopagent.tools.store.db import StoreDB
+
+from shopagent.settings import get_settings
 
 
 def cold_starts(message: str, runs: int) -> list[float]:
@@ -30,7 +31,7 @@ def cold_starts(message: str, runs: int) -> list[float]:
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "agent.cli", "ask", "--json", message],
+            [sys.executable, "-m", "shopagent.agent.cli.main", "ask", "--json", message],
             check=True,
             capture_output=True,
             env={**os.environ, "HF_HUB_OFFLINE": "1"},

@@ -19,14 +19,14 @@ from datetime import date
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langgraph.checkpoint.memory import InMemorySaver
+from shopagent.agent.service import ShopAgent
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.inventory import inventory_from_url
+from shopagent.tools.inventory_api import FaultConfig, create_app, serve_in_thread
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.generate import generate_store
 
-from agent.service import ShopAgent
-from agent.settings import Settings
-from tools.catalog import InMemoryCatalog
-from tools.inventory import inventory_from_url
-from tools.inventory_api import FaultConfig, create_app, serve_in_thread
-from tools.store.db import StoreDB
-from tools.store.generate import generate_store
+from shopagent.settings import Settings
 
 PROFILES = {
     "healthy": FaultConfig(),

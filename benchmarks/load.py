@@ -77,7 +77,7 @@ class Server:
     """The service in its own process (so its RSS and CPU are its own)."""
 
     def __init__(self, workdir: Path, *, postgres: str | None, workers: int) -> None:
-        from agent.server.keys import KeyStore
+        from shopagent.agent.server.keys import KeyStore
 
         self.schema = None
         keys_url = str(workdir / "keys.sqlite")
@@ -99,7 +99,7 @@ class Server:
 
             server_app.PG_URL = postgres
             self.schema = PgSchema()
-            from tools.store.pg import PgStoreDB
+            from shopagent.tools.store.pg import PgStoreDB
 
             db = PgStoreDB(self.schema.url)
             db.load(tiny_store())

@@ -8,7 +8,8 @@ shopper writes it and carries *rules* over the generator's ground truth (product
 category, brand, attributes, variant prices); the rules are resolved here against the
 seeded demo store (seed 7, 1200 products), so no retrieval method takes part in labelling.
 
-Every method sees the same request parsing (:func:`tools.search_request.parse_search_request`:
+Every method sees the same request parsing
+(:func:`shopagent.agent.understanding.search_request.parse_search_request`:
 the same query words and the same filters), the same index and the same candidate depth; only
 the retrievers differ (``ChromaCatalog.search(method=...)``). Metrics at 10 results:
 
@@ -53,8 +54,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-
-from tools.store.schema import Product  # noqa: E402
+from shopagent.tools.store.schema import Product  # noqa: E402
 
 QUERIES = ROOT / "benchmarks" / "data" / "relevance_queries.yaml"
 METHODS = ("bm25", "dense", "hybrid")
@@ -156,7 +156,7 @@ def _excluded(product: Product, ptype: str, term: str) -> bool:
 
 
 def load_queries(path: Path, products: Sequence[Product]) -> list[Query]:
-    from tools.store import vocab
+    from shopagent.tools.store import vocab
 
     nouns = {t.noun.casefold() for c in vocab.CATEGORIES for t in c.types}
     categories = {c.name.casefold() for c in vocab.CATEGORIES}
@@ -217,8 +217,7 @@ def build_index(home: Path, products: list[Product], embedder: Any, tag: str, qu
     from chromadb.config import Settings as ChromaSettings
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from tools.catalog import ChromaCatalog
+    from shopagent.tools.catalog import ChromaCatalog
 
     path = home / "bench" / "relevance" / tag / "chroma"
     path.mkdir(parents=True, exist_ok=True)
@@ -239,7 +238,7 @@ def run(
     facets: dict[str, list[str]],
     methods: Sequence[str] = METHODS,
 ) -> dict[str, list[dict[str, float]]]:
-    from tools.search_request import parse_search_request
+    from shopagent.agent.understanding.search_request import parse_search_request
 
     per_method: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     for query in queries:
@@ -280,7 +279,7 @@ def tune(catalog: Any, queries: Sequence[Query], facets: dict[str, list[str]]) -
     (An earlier grid on dev over candidate depth 20/50/100, BM25 word coverage 0.34/0.5/1.0
     and min-max score fusion with dense weights 0.3-0.7 moved dev nDCG@10 by under 0.003.)
     """
-    from tools.catalog import ChromaCatalog
+    from shopagent.tools.catalog import ChromaCatalog
 
     dev = [q for q in queries if q.split == "dev"]
     grid: list[dict[str, Any]] = [
@@ -329,13 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=0, help="print the N worst hybrid queries")
     args = parser.parse_args(argv)
 
-    import tools.catalog
-    from tools.catalog import facets as catalog_facets
-    from tools.embeddings import make_embedder
-    from tools.store.generate import generate_store
+    import shopagent.tools.catalog
+    from shopagent.tools.catalog import facets as catalog_facets
+    from shopagent.tools.embeddings import make_embedder
+    from shopagent.tools.store.generate import generate_store
 
     if args.dense_text == "search":  # the index then re-embeds what changed (text hashes)
-        tools.catalog.embedding_text = Product.search_text  # type: ignore[assignment]
+        shopagent.tools.catalog.embedding_text = Product.search_text  # type: ignore[assignment]
 
     spec = yaml.safe_load(args.queries.read_text(encoding="utf-8"))["store"]
     started = time.perf_counter()

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools.store.schema import Product  # noqa: E402
+from shopagent.tools.store.schema import Product  # noqa: E402
 
 SEED = 7
 TODAY = date(2025, 6, 1)
@@ -72,7 +72,7 @@ _USE = ("weekends", "camping", "the gym", "my desk", "winter", "the beach", "mor
 def queries(n: int, seed: int = SEED) -> list[str]:
     """``n`` distinct shopper-style queries built from the vocabulary (type names, synonyms,
     colours, budgets, negations)."""
-    from tools.store import vocab
+    from shopagent.tools.store import vocab
 
     rng = random.Random(seed)
     out: list[str] = []
@@ -163,11 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-
-    from tools.catalog import ChromaCatalog, facets
-    from tools.embeddings import make_embedder
-    from tools.search_request import parse_search_request
-    from tools.store.generate import generate_store
+    from shopagent.tools.catalog import ChromaCatalog, facets
+    from shopagent.tools.embeddings import make_embedder
+    from shopagent.agent.understanding.search_request import parse_search_request
+    from shopagent.tools.store.generate import generate_store
 
     console = Console(stderr=True)
     home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))

@@ -32,7 +32,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
-from agent.errors import ShopAgentError
+from shopagent.errors import ShopAgentError
 
 CassetteMode = Literal["record", "replay"]
 FORMAT_VERSION = 1
@@ -245,7 +245,8 @@ class CassetteChatModel(BaseChatModel):
 
 class ToolCallingCassetteChatModel(CassetteChatModel):
     """The cassette for a model with tool calling: ``bind_tools`` works (and is part of the
-    key). :func:`agent.llm.capabilities` reports tool calling from the class, so the wrapper
+    key). :func:`shopagent.agent.models.factory.capabilities` reports tool calling from the class,
+    so the wrapper
     of a model without it is a plain :class:`CassetteChatModel`."""
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:

@@ -24,8 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-
-from agent.cli_common import err, friendly, quiet_logs
+from shopagent.agent.cli.common import err, friendly, quiet_logs
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -97,20 +96,21 @@ def run(
 ) -> None:
     """Run dialog suites end to end and write report.json, report.md and report.html."""
     if adversary and (model or record or replay):
-        from agent.errors import ConfigError
+        from shopagent.errors import ConfigError
 
         raise ConfigError(
             "--adversary is its own (scripted) model",
             hint="drop --model, --record and --replay when running with --adversary",
         )
     _quiet_logs()
-    from agent.settings import get_settings
-    from evals.loader import discover, parse_files, resolve
-    from evals.report_html import write_html
-    from evals.report_json import write_json
-    from evals.report_md import write_markdown
-    from evals.runner import EvalRun, RunOptions
-    from evals.store import StoreSpec
+    from shopagent.evals.loader import discover, parse_files, resolve
+    from shopagent.evals.report_html import write_html
+    from shopagent.evals.report_json import write_json
+    from shopagent.evals.report_md import write_markdown
+    from shopagent.evals.runner import EvalRun, RunOptions
+    from shopagent.evals.store import StoreSpec
+
+    from shopagent.settings import get_settings
 
     settings = get_settings()
     if model:
@@ -141,7 +141,7 @@ def run(
         indexing = bar.add_task("index eval store", total=None, last="")
         injected = None
         if adversary:
-            from evals.adversary import AdversaryChatModel
+            from shopagent.evals.adversary import AdversaryChatModel
 
             injected = AdversaryChatModel()
         runner = EvalRun.open(
@@ -171,7 +171,7 @@ def run(
 
 
 def _print_summary(report: Any) -> None:
-    from evals.report_md import SUMMARY_ROWS, fmt_metric, get_metric
+    from shopagent.evals.report_md import SUMMARY_ROWS, fmt_metric, get_metric
 
     table = Table("metric", "value", title=f"eval run · model {report.meta.get('model')}")
     for name, label in SUMMARY_ROWS:
@@ -200,13 +200,13 @@ def compare(
     ] = None,
 ) -> None:
     """Per-metric and per-dialog changes; exit code 1 when a metric regresses."""
-    from evals.compare import (
+    from shopagent.evals.compare import (
         compare_reports,
         format_value,
         pass_rate_change,
         render_markdown,
     )
-    from evals.report_json import load_report
+    from shopagent.evals.report_json import load_report
 
     a, b = load_report(run_a), load_report(run_b)
     result = compare_reports(a, b, threshold=threshold, cost_threshold=cost_threshold)
@@ -260,13 +260,13 @@ def import_log(
     ] = False,
 ) -> None:
     """Turn logged conversations (user turns) into dialog skeletons to annotate."""
-    from evals.import_log import import_log as run_import
+    from shopagent.evals.import_log import import_log as run_import
 
     guess = None
     if guess_intents:
         _quiet_logs()
-        from agent.router import EmbeddingRouter
-        from tools.embeddings import get_embedder
+        from shopagent.agent.understanding.intents import EmbeddingRouter
+        from shopagent.tools.embeddings import get_embedder
 
         router = EmbeddingRouter(get_embedder().embed)
 

@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER, metric_value
-from evals.report_md import fmt_metric
-from evals.results import RunReport
+from shopagent.evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER, metric_value
+from shopagent.evals.report_md import fmt_metric
+from shopagent.evals.results import RunReport
 
 COST_METRICS = ("latency.p50", "latency.p95", "llm_calls_per_turn", "tokens_per_turn")
 DialogStatus = Literal["regressed", "fixed", "new", "removed"]

@@ -29,9 +29,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from agent.facts import money
-from tools.store.db import StoreDB
-from tools.store.schema import Order, Product, ReturnPolicy
+from shopagent.agent.answering.facts import money
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import Order, Product, ReturnPolicy
 
 KINDS = ("product", "order", "customer")
 _FILTER = re.compile(r"^(!?)([a-z_][a-z0-9_]*)\s*(?:(<=|>=|!=|=|<|>)\s*(.+))?$")

@@ -23,18 +23,18 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.memory import InMemorySaver
+from shopagent.agent.service import ShopAgent, fixed_clock
+from shopagent.agent.understanding.intents import IntentRouter
+from shopagent.evals.format import Fixtures
+from shopagent.evals.store import EvalStore
+from shopagent.tools.inventory import inventory_from_url
+from shopagent.tools.inventory_api import FaultConfig, create_app, serve_in_thread
+from shopagent.tools.protocols import Catalog
+from shopagent.tools.results import ProductHit, SearchFilters
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import Product
 
-from agent.router import IntentRouter
-from agent.service import ShopAgent, fixed_clock
-from agent.settings import Settings
-from evals.format import Fixtures
-from evals.store import EvalStore
-from tools.inventory import inventory_from_url
-from tools.inventory_api import FaultConfig, create_app, serve_in_thread
-from tools.protocols import Catalog
-from tools.results import ProductHit, SearchFilters
-from tools.store.db import StoreDB
-from tools.store.schema import Product
+from shopagent.settings import Settings
 
 
 @dataclass

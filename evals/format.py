@@ -13,9 +13,8 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from agent.router import INTENTS
-from agent.slots import Slots
+from shopagent.agent.understanding.intents import INTENTS
+from shopagent.agent.understanding.slots import Slots
 
 ToolMatchMode = Literal["strict", "subset", "unordered"]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -183,7 +182,8 @@ class StoreOverrides(_Model):
 
 
 class InventoryFaults(_Model):
-    """Faults injected into the inventory API (fields of ``tools.inventory_api.FaultConfig``)."""
+    """Faults injected into the inventory API (fields of
+    ``shopagent.tools.inventory_api.FaultConfig``)."""
 
     latency_s: float = Field(0.0, ge=0)
     fail_first_n: int = Field(0, ge=0)

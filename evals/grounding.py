@@ -2,9 +2,11 @@
 
 A claim is each distinct number (money amounts, quantities, dates, percentages, order
 numbers' digits) and each order-status word in the answer. Numbers are normalised the way
-the answer verifier does (:func:`agent.verify.numbers`: ``1,299.00`` -> ``1299``). The
+the answer verifier does (:func:`shopagent.agent.answering.verify.numbers`: ``1,299.00`` ->
+``1299``). The
 evidence is what the turn's tools returned (arguments and results), the fact lines the
-composer saw (:func:`agent.facts.collect`) and the user's own message. Numbered-list markers
+composer saw (:func:`shopagent.agent.answering.facts.collect`) and the user's own message.
+Numbered-list markers
 ("1. ") are layout, not claims.
 """
 
@@ -15,9 +17,9 @@ import json
 import re
 from typing import Any
 
-from agent.facts import collect
-from agent.verify import numbers
-from evals.results import Grounding
+from shopagent.agent.answering.facts import collect
+from shopagent.agent.answering.verify import numbers
+from shopagent.evals.results import Grounding
 
 _ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s+")
 _STATUS = re.compile(r"\b(pending|processing|shipped|delivered|cancell?ed|returned)\b", re.I)

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+from shopagent.evals.format import Dialog
 
-from agent.errors import ConfigError
-from evals.format import Dialog
+from shopagent.errors import ConfigError
 
 CONVERSATION_COLUMNS = ("conversation_id", "conversation", "thread_id", "session_id", "dialog_id")
 TEXT_COLUMNS = ("message", "text", "content", "utterance")

@@ -1,7 +1,7 @@
 """Optional LLM-as-judge: helpfulness and tone of a whole dialog, 1 (poor) to 5 (excellent).
 
 The judge is any chat model spec (``--judge openai:gpt-4o-mini``). It is wrapped in a
-cassette (:mod:`evals.cassette`), so each verdict is cached by its full request: the same
+cassette (:mod:`shopagent.evals.cassette`), so each verdict is cached by its full request: the same
 transcript is never judged twice, and a ``--replay`` run judges from the cache only.
 """
 
@@ -13,8 +13,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
-
-from evals.results import DialogRecord
+from shopagent.evals.results import DialogRecord
 
 JUDGE_SYSTEM = (
     "You grade a shopping assistant's conversation with a customer. Judge only the "

@@ -1,6 +1,6 @@
 """Finding, reading and validating dialog files, then resolving their variables.
 
-Loading has two steps: :func:`parse_files` validates the YAML against :mod:`evals.format`
+Loading has two steps: :func:`parse_files` validates the YAML against :mod:`shopagent.evals.format`
 (no store needed), :func:`resolve` binds each dialog's variables to entities of the eval store
 and substitutes ``{var.field}`` everywhere. Every error names the file, the dialog id and,
 where it applies, the turn (1-based) and field.
@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from shopagent.evals.entities import EntityError, Resolved, StoreIndex, resolve_vars, substitute
+from shopagent.evals.format import Dialog, DialogFile
 
-from agent.errors import ShopAgentError
-from evals.entities import EntityError, Resolved, StoreIndex, resolve_vars, substitute
-from evals.format import Dialog, DialogFile
+from shopagent.errors import ShopAgentError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "dialogs"
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from evals.results import DialogRecord, TurnRecord
+from shopagent.evals.results import DialogRecord, TurnRecord
 
 HIGHER_IS_BETTER = (
     "task_success",

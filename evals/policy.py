@@ -25,11 +25,11 @@ import re
 from datetime import date
 from typing import Any
 
-from agent.slots import extract
-from evals.entities import StoreIndex
-from evals.results import TurnRecord, Violation
-from evals.store_checks import table_exists
-from tools.store.db import StoreDB
+from shopagent.agent.understanding.slots import extract
+from shopagent.evals.entities import StoreIndex
+from shopagent.evals.results import TurnRecord, Violation
+from shopagent.evals.store_checks import table_exists
+from shopagent.tools.store.db import StoreDB
 
 _ORDER = re.compile(r"\b[A-Z]{2,4}-\d{4,10}\b")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")

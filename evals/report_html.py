@@ -11,9 +11,9 @@ import json
 from html import escape
 from pathlib import Path
 
-from evals.report_md import SUMMARY_ROWS, fmt_metric, get_metric
-from evals.results import DialogRecord, RunReport, TurnRecord
-from evals.svg import bar_chart, histogram
+from shopagent.evals.report_md import SUMMARY_ROWS, fmt_metric, get_metric
+from shopagent.evals.results import DialogRecord, RunReport, TurnRecord
+from shopagent.evals.svg import bar_chart, histogram
 
 REPORT_HTML = "report.html"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import ConfigError
-from evals.results import RunReport
+from shopagent.evals.results import RunReport
+
+from shopagent.errors import ConfigError
 
 REPORT_JSON = "report.json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evals.results import RunReport
+from shopagent.evals.results import RunReport
 
 REPORT_MD = "report.md"
 

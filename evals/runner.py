@@ -2,7 +2,8 @@
 
 :class:`EvalRun` builds the shared parts once (eval store and index, embedder, router, chat
 model, optional judge), then :meth:`EvalRun.run` plays the dialogs with bounded concurrency
-and returns a :class:`~evals.results.RunReport`. Trial ``t`` of every dialog runs with seed
+and returns a :class:`~shopagent.evals.results.RunReport`. Trial ``t`` of every dialog runs with
+seed
 ``options.seed + t`` (Python's and torch's RNGs are seeded before each dialog; injected
 faults have their own seed), so a run is reproducible; with ``--replay`` it is exact.
 """
@@ -22,25 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from shopagent.agent.service import ShopAgent
+from shopagent.agent.understanding.intents import EmbeddingRouter, IntentRouter
+from shopagent.agent.understanding.model_router import make_router
+from shopagent.evals.cassette import Cassette, CassetteChatModel, CassetteMiss, cassette_model
+from shopagent.evals.fixtures import SharedParts, dialog_world
+from shopagent.evals.format import Dialog, Turn
+from shopagent.evals.grounding import evidence_text, ground
+from shopagent.evals.judge import judge_dialog
+from shopagent.evals.loader import LoadedDialog
+from shopagent.evals.metrics import compute_metrics, per_intent, per_suite
+from shopagent.evals.policy import find_violations
+from shopagent.evals.results import DialogRecord, RunReport, TurnRecord
+from shopagent.evals.scorers import check_turn
+from shopagent.evals.store import EvalStore, StoreSpec, open_eval_store
+from shopagent.evals.store_checks import run_store_checks
+from shopagent.tools.embeddings import Embedder, get_embedder
 
-from agent.errors import ConfigError, ShopAgentError
-from agent.llm_router import make_router
-from agent.router import EmbeddingRouter, IntentRouter
-from agent.service import ShopAgent
-from agent.settings import Settings
-from evals.cassette import Cassette, CassetteChatModel, CassetteMiss, cassette_model
-from evals.fixtures import SharedParts, dialog_world
-from evals.format import Dialog, Turn
-from evals.grounding import evidence_text, ground
-from evals.judge import judge_dialog
-from evals.loader import LoadedDialog
-from evals.metrics import compute_metrics, per_intent, per_suite
-from evals.policy import find_violations
-from evals.results import DialogRecord, RunReport, TurnRecord
-from evals.scorers import check_turn
-from evals.store import EvalStore, StoreSpec, open_eval_store
-from evals.store_checks import run_store_checks
-from tools.embeddings import Embedder, get_embedder
+from shopagent.errors import ConfigError, ShopAgentError
+from shopagent.settings import Settings
 
 Progress = Callable[[DialogRecord], None]
 META_FILE = "meta.json"
@@ -94,7 +95,7 @@ def _generation_params(settings: Settings) -> dict[str, Any]:
 
 def _spec_has_tool_calling(spec: str) -> bool:
     """What a spec's model can do, when only the spec is known (a replay without meta.json)."""
-    from agent.llm import parse_spec
+    from shopagent.agent.models.factory import parse_spec
 
     try:
         return parse_spec(spec).kind == "openai"
@@ -121,10 +122,10 @@ def _chat_model(
     if injected is not None:
         inner = injected
     else:
-        from agent.llm import build_chat_model
+        from shopagent.agent.models.factory import build_chat_model
 
         inner = build_chat_model(options.model, settings)
-    from agent.llm import capabilities
+    from shopagent.agent.models.factory import capabilities
 
     caps = capabilities(inner)
     if options.record:
@@ -152,7 +153,7 @@ def _judge_model(
     if injected is not None:
         inner = injected
     else:
-        from agent.llm import build_chat_model
+        from shopagent.agent.models.factory import build_chat_model
 
         inner = build_chat_model(options.judge, settings)
     cassette = Cassette(options.judge_dir, "record")

@@ -1,4 +1,4 @@
-"""Per-turn scorers: each expectation of a turn becomes a :class:`~evals.results.Check`.
+"""Per-turn scorers: each expectation of a turn becomes a :class:`~shopagent.evals.results.Check`.
 
 Value matching (tool arguments, slots, confirmation payloads):
 
@@ -17,9 +17,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from evals.format import ToolCallExpect, ToolsExpect, TurnExpect
-from evals.grounding import unsupported_money
-from evals.results import Check, ToolScore
+from shopagent.evals.format import ToolCallExpect, ToolsExpect, TurnExpect
+from shopagent.evals.grounding import unsupported_money
+from shopagent.evals.results import Check, ToolScore
 
 _SPACES = re.compile(r"\s+")
 
@@ -137,7 +137,7 @@ def check_turn(
     expect: TurnExpect, result: dict[str, Any], evidence: str
 ) -> tuple[list[Check], ToolScore | None]:
     """Every check of one turn (``result`` is a TurnResult as a dict; ``evidence`` the text
-    its facts may come from, see :func:`evals.grounding.evidence_text`)."""
+    its facts may come from, see :func:`shopagent.evals.grounding.evidence_text`)."""
     checks: list[Check] = []
     tools: ToolScore | None = None
     answer = str(result.get("answer", ""))

@@ -2,9 +2,10 @@
 
 Dialogs never run against the user's ``var/`` store. The store is generated from a
 :class:`StoreSpec` (same spec, same store), loaded into an in-memory database, and indexed
-with the real :class:`~tools.catalog.ChromaCatalog` and the bundled MiniLM. The index lives in
+with the real :class:`~shopagent.tools.catalog.ChromaCatalog` and the bundled MiniLM. The index
+lives in
 ``<cache_dir>/store-<hash>/chroma`` and is reused by every run while the store's content hash
-is unchanged (:meth:`~tools.catalog.ChromaCatalog.index` is incremental anyway).
+is unchanged (:meth:`~shopagent.tools.catalog.ChromaCatalog.index` is incremental anyway).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from agent.settings import Settings
-from evals.entities import StoreIndex
-from tools.catalog import ChromaCatalog, open_catalog
-from tools.embeddings import Embedder
-from tools.store.db import StoreDB
-from tools.store.generate import generate_store
-from tools.store.schema import StoreData
+from shopagent.evals.entities import StoreIndex
+from shopagent.tools.catalog import ChromaCatalog, open_catalog
+from shopagent.tools.embeddings import Embedder
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.generate import generate_store
+from shopagent.tools.store.schema import StoreData
+
+from shopagent.settings import Settings
 
 COLLECTION = "eval_products"
 

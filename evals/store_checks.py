@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from evals.format import StoreCheck
-from evals.results import Check
-from evals.scorers import match_value
-from tools.store.db import StoreDB
+from shopagent.evals.format import StoreCheck
+from shopagent.evals.results import Check
+from shopagent.evals.scorers import match_value
+from shopagent.tools.store.db import StoreDB
 
 
 def table_exists(db: StoreDB, table: str) -> bool:
@@ -19,7 +19,7 @@ def table_exists(db: StoreDB, table: str) -> bool:
 def select(db: StoreDB, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of ``table`` where every column equals its value (a missing table is empty).
 
-    Names were validated as identifiers by :class:`~evals.format.StoreCheck`.
+    Names were validated as identifiers by :class:`~shopagent.evals.format.StoreCheck`.
     """
     if not table_exists(db, table):
         return []

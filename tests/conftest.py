@@ -19,8 +19,9 @@ import pytest
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 os.environ.update(_OFFLINE_ENV)
 
-from agent.scripted import ScriptedChatModel  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from shopagent.agent.models.scripted import ScriptedChatModel  # noqa: E402
+
+from shopagent.settings import Settings  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_CACHE = REPO_ROOT / "var" / "models"  # persistent: the GGUF is converted once per machine
@@ -179,8 +180,9 @@ def model_settings() -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def local_chat_model() -> Any:
     """The real bundled model, built once per test session (GGUF converted once per machine)."""
-    from agent.errors import ModelUnavailable
-    from agent.llm import build_chat_model
+    from shopagent.agent.models.factory import build_chat_model
+
+    from shopagent.errors import ModelUnavailable
 
     try:
         return build_chat_model("local", _model_settings())

@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from agent.context import AgentContext
-from agent.prompts import Prompts
-from agent.router import Understanding
-from tools.catalog import InMemoryCatalog
-from tools.handoff import StoreHandoffs
-from tools.inventory import InMemoryInventory
-from tools.orders import StoreOrders
-from tools.policy import StorePolicy
-from tools.store.db import StoreDB
-from tools.store.schema import (
+from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.graph.context import AgentContext
+from shopagent.agent.understanding.intents import Understanding
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.handoff import StoreHandoffs
+from shopagent.tools.inventory import InMemoryInventory
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.policy import StorePolicy
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import (
     Customer,
     Order,
     OrderItem,

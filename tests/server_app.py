@@ -18,22 +18,22 @@ from typing import Any
 
 from factories import IN_WINDOW, tiny_store
 from langgraph.checkpoint.memory import InMemorySaver
+from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.graph.context import AgentContext
+from shopagent.agent.models.scripted import ScriptedChatModel
+from shopagent.agent.server.app import create_app
+from shopagent.agent.server.config import ServerConfig
+from shopagent.agent.service import ShopAgent
+from shopagent.agent.understanding.intents import Understanding
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.handoff import StoreHandoffs
+from shopagent.tools.inventory import db_quotes
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.policy import StorePolicy
+from shopagent.tools.results import StockQuote
+from shopagent.tools.store.db import StoreDB
 
-from agent.context import AgentContext
-from agent.prompts import Prompts
-from agent.router import Understanding
-from agent.scripted import ScriptedChatModel
-from agent.server.app import create_app
-from agent.server.config import ServerConfig
-from agent.service import ShopAgent
-from agent.settings import Settings
-from tools.catalog import InMemoryCatalog
-from tools.handoff import StoreHandoffs
-from tools.inventory import db_quotes
-from tools.orders import StoreOrders
-from tools.policy import StorePolicy
-from tools.results import StockQuote
-from tools.store.db import StoreDB
+from shopagent.settings import Settings
 
 FAITHFUL = "The Hearth Classic Kettle is $29.49 with 3 in stock."
 NOW = IN_WINDOW  # inside SA-100002's return window
@@ -99,7 +99,7 @@ def build_agent(db: Any, checkpointer: Any, *, model: Any = None) -> ShopAgent:
 
 def make_app():
     """uvicorn factory: the app over the backends named by the environment."""
-    from agent.server.logs import configure_logging
+    from shopagent.agent.server.logs import configure_logging
 
     config = ServerConfig.from_settings(Settings())
     configure_logging(config.log_format, os.environ.get("SHOPAGENT_LOG_LEVEL", "WARNING"))
@@ -109,14 +109,14 @@ def make_app():
     async def open_agent() -> ShopAgent:
         stack = AsyncExitStack()
         if store_url:
-            from tools.store.pg import PgStoreDB
+            from shopagent.tools.store.pg import PgStoreDB
 
             db: Any = PgStoreDB.open(store_url)
         else:
             db = StoreDB.in_memory(tiny_store())
         stack.callback(db.close)
         if checkpoint_url:
-            from agent.server.backends import postgres_checkpointer
+            from shopagent.agent.server.backends import postgres_checkpointer
 
             saver: Any = await postgres_checkpointer(checkpoint_url, stack)
         else:
@@ -138,8 +138,8 @@ class TestServer:
 
     def __init__(self, tmp_path: Any, *, db: Any = None, checkpointer: Any = None,
                  **config: Any) -> None:  # fmt: skip
-        from agent.server.keys import KeyStore
-        from tools.inventory_api import serve_in_thread
+        from shopagent.agent.server.keys import KeyStore
+        from shopagent.tools.inventory_api import serve_in_thread
 
         values = {
             "keys_url": str(tmp_path / "keys.sqlite"),
@@ -173,7 +173,7 @@ SECRET = "test-shopper-secret-0123456789abcdef"
 
 
 def shopper_token(email: str, **kwargs: Any) -> str:
-    from agent.server.shopper import issue_shopper_token
+    from shopagent.agent.server.shopper import issue_shopper_token
 
     return issue_shopper_token(email, kwargs.pop("secret", SECRET), **kwargs)
 

@@ -21,10 +21,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
-
-from agent.errors import CatalogUnavailable, IndexMissing
-from agent.settings import Settings
-from tools.catalog import (
+from shopagent.tools.catalog import (
     ChromaCatalog,
     IndexStats,
     InMemoryCatalog,
@@ -34,12 +31,12 @@ from tools.catalog import (
     select_variant,
     tokenize,
 )
-from tools.embeddings import Embedder, get_embedder
-from tools.protocols import Catalog
-from tools.results import SearchFilters
-from tools.search_request import RequestFilters
-from tools.store.db import StoreDB
-from tools.store.schema import (
+from shopagent.tools.embeddings import Embedder, get_embedder
+from shopagent.tools.protocols import Catalog
+from shopagent.tools.results import SearchFilters
+from shopagent.agent.understanding.search_request import RequestFilters
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import (
     Product,
     ReturnPolicy,
     ReturnRule,
@@ -47,6 +44,9 @@ from tools.store.schema import (
     StoreData,
     StoreInfo,
 )
+
+from shopagent.errors import CatalogUnavailable, IndexMissing
+from shopagent.settings import Settings
 
 pytestmark = pytest.mark.real_model
 
@@ -646,7 +646,7 @@ def test_attribute_and_price_combine_on_one_variant(catalog: ChromaCatalog) -> N
 
 def test_filtered_dense_search_is_an_exact_scan(catalog: ChromaCatalog, embedder: Embedder) -> None:
     """With filters, dense candidates are the allowed products nearest by cosine, exactly."""
-    from tools.catalog import _mask
+    from shopagent.tools.catalog import _mask
 
     col, snap = catalog._current()
     vector = embedder.embed_one("something to listen to music")
@@ -1137,7 +1137,7 @@ def test_embedding_text_puts_what_identifies_a_product_before_its_prose(products
 def test_index_with_an_older_dense_text_is_re_embedded(
     tmp_path: Path, embedder: Embedder, products, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tools.catalog as catalog_module
+    import shopagent.tools.catalog as catalog_module
 
     subset = products[:5]
     counting = _Renamed(embedder, embedder.identity)
@@ -1176,7 +1176,7 @@ def test_searching_with_another_embedder_warns(
 ) -> None:
     ChromaCatalog(_client(tmp_path), "products", embedder).index(products[:3])
     other = _Renamed(embedder, "all-MiniLM-L6-v2:onnx-int8:128")
-    with caplog.at_level("WARNING", logger="tools.catalog"):
+    with caplog.at_level("WARNING", logger="shopagent.tools.catalog"):
         ChromaCatalog(_client(tmp_path), "products", embedder).search("kettle")
         assert not caplog.records
         ChromaCatalog(_client(tmp_path), "products", other).search("kettle")  # type: ignore[arg-type]
@@ -1184,7 +1184,7 @@ def test_searching_with_another_embedder_warns(
 
 
 def test_open_catalog_embeds_with_the_settings_embedder(tmp_path: Path) -> None:
-    from tools.embeddings import OnnxEmbedder
+    from shopagent.tools.embeddings import OnnxEmbedder
 
     settings = Settings(
         chroma_path=tmp_path / "chroma",

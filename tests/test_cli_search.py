@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 import typer
+from shopagent.agent.cli import search as cli_search
+from shopagent.agent.cli.search import register
+from shopagent.tools.catalog import open_catalog
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.generate import generate_store
+from shopagent.tools.store.schema import StoreData
 from typer.testing import CliRunner
 
-from agent import cli_search
-from agent.cli_search import register
-from agent.settings import Settings
-from tools.catalog import open_catalog
-from tools.store.db import StoreDB
-from tools.store.files import read_store, write_store
-from tools.store.generate import generate_store
-from tools.store.schema import StoreData
+from shopagent.settings import Settings
 
 TODAY = date(2025, 6, 1)
 

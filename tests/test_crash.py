@@ -35,12 +35,12 @@ import pytest
 from factories import tiny_store
 from openai_server import FakeOpenAI, serve_fake_openai
 from server_app import SECRET, PgSchema, pg_available, shopper_token
+from shopagent.agent.server.keys import KeyStore
+from shopagent.tools.catalog import open_catalog
+from shopagent.tools.store.db import StoreDB
 from test_server_serve import REPO, SERVE, _free_port, _stop, _wait
 
-from agent.server.keys import KeyStore
-from agent.settings import Settings
-from tools.catalog import open_catalog
-from tools.store.db import StoreDB
+from shopagent.settings import Settings
 
 DAY_1, DAY_2, DAY_3 = "2026-10-20T10:00:00+00:00", "2026-10-21T10:00:00+00:00", "2026-10-22"
 ADA, BEN = "ada@example.com", "ben@example.com"
@@ -55,7 +55,7 @@ class Deployment:
         self.schema = PgSchema() if backend == "postgres" else None
         data = tiny_store()
         if self.schema is not None:
-            from tools.store.pg import PgStoreDB
+            from shopagent.tools.store.pg import PgStoreDB
 
             db: Any = PgStoreDB(self.schema.url)
             keys_url = self.schema.url
@@ -166,9 +166,7 @@ class Deployment:
         return self.store_rows("SELECT * FROM returns WHERE order_number = ?", ("SA-100002",))
 
     def order_status(self, number: str) -> str:
-        return self.store_rows("SELECT status FROM orders WHERE number = ?", (number,))[0][
-            "status"
-        ]
+        return self.store_rows("SELECT status FROM orders WHERE number = ?", (number,))[0]["status"]
 
     @contextmanager
     def checkpoints_locked(self):

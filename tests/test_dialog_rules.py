@@ -1,6 +1,7 @@
 """Pure dialog rules: reference resolution, clarification, routers."""
 
-from agent.clarification import (
+from shopagent.agent.graph.routing import after_act, after_understand
+from shopagent.agent.understanding.clarification import (
     ASK_COMPARE,
     ASK_NEED,
     ASK_PRODUCT,
@@ -9,9 +10,8 @@ from agent.clarification import (
     ASK_VERIFY_AGAIN,
     missing_slot_question,
 )
-from agent.references import is_follow_up, resolve_targets
-from agent.routing import after_act, after_understand
-from agent.slots import Slots, extract
+from shopagent.agent.understanding.references import is_follow_up, resolve_targets
+from shopagent.agent.understanding.slots import Slots, extract
 
 FOCUS = [
     {"product_id": "p1", "name": "Alpha Kettle", "sku": "A-1", "price": "40.00", "category": "K"},
@@ -91,8 +91,7 @@ def test_slots_model_defaults_mean_nothing_said() -> None:
 
 def test_variant_value_matches_the_products_own_options() -> None:
     from factories import PRODUCTS
-
-    from agent.references import variant_value
+    from shopagent.agent.understanding.references import variant_value
 
     kettle, jacket = PRODUCTS[0], PRODUCTS[4]
     assert variant_value(kettle, "blue") == "blue"

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tools.store.db import StoreDB
+from shopagent.tools.store.db import StoreDB
 
 pytestmark = pytest.mark.real_model
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "agent.cli"]
+CLI = [sys.executable, "-m", "shopagent.agent.cli.main"]
 
 
 def _free_port() -> int:

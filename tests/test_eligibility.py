@@ -4,10 +4,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
-from tools.eligibility import cancel_eligibility, return_eligibility
-from tools.results import OrderLine, OrderView
-from tools.store.schema import ReturnRule
+from shopagent.tools.eligibility import cancel_eligibility, return_eligibility
+from shopagent.tools.results import OrderLine, OrderView
+from shopagent.tools.store.schema import ReturnRule
 
 DELIVERED = date(2026, 11, 1)
 RULE_30 = ReturnRule(window_days=30, condition="unused")

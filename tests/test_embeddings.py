@@ -15,9 +15,7 @@ import chromadb
 from chromadb.api.types import DefaultEmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import known_embedding_functions
-
-from agent.errors import ModelUnavailable
-from tools.embeddings import (
+from shopagent.tools.embeddings import (
     EMBEDDING_FUNCTION_NAME,
     ChromaEmbeddingFunction,
     Embedder,
@@ -28,6 +26,8 @@ from tools.embeddings import (
     make_embedder,
     shared_embedder,
 )
+
+from shopagent.errors import ModelUnavailable
 
 pytestmark = pytest.mark.real_model
 

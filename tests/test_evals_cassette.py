@@ -7,10 +7,15 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
-
-from agent.llm import capabilities
-from agent.scripted import ScriptedChatModel
-from evals.cassette import Cassette, CassetteChatModel, CassetteMiss, cassette_model, request_key
+from shopagent.agent.models.factory import capabilities
+from shopagent.agent.models.scripted import ScriptedChatModel
+from shopagent.evals.cassette import (
+    Cassette,
+    CassetteChatModel,
+    CassetteMiss,
+    cassette_model,
+    request_key,
+)
 
 PROMPT = [SystemMessage("You are a shop assistant."), HumanMessage("How much is the kettle?")]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from shopagent.evals.cli import eval_app
+from shopagent.evals.compare import compare_reports, render_markdown
+from shopagent.evals.metrics import compute_metrics
+from shopagent.evals.report_json import write_json
+from shopagent.evals.results import Check, DialogRecord, RunReport, TurnRecord
 from typer.testing import CliRunner
-
-from evals.cli import eval_app
-from evals.compare import compare_reports, render_markdown
-from evals.metrics import compute_metrics
-from evals.report_json import write_json
-from evals.results import Check, DialogRecord, RunReport, TurnRecord
 
 
 def _report(passing: dict[str, bool], latency: float = 100.0) -> RunReport:

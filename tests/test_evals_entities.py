@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from evals.entities import EntityError, StoreIndex, parse_query, resolve_vars, substitute
-from evals.store import StoreSpec
-from tools.store.db import StoreDB
+from shopagent.evals.entities import EntityError, StoreIndex, parse_query, resolve_vars, substitute
+from shopagent.evals.store import StoreSpec
+from shopagent.tools.store.db import StoreDB
 
 SPEC = StoreSpec(n_products=60, n_customers=12, n_orders=60)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from agent.router import INTENTS
-from evals.entities import StoreIndex
-from evals.loader import DialogFormatError, discover, parse_file, parse_files, resolve
-from evals.store import StoreSpec
-from tools.store.db import StoreDB
+from shopagent.agent.understanding.intents import INTENTS
+from shopagent.evals.entities import StoreIndex
+from shopagent.evals.loader import DialogFormatError, discover, parse_file, parse_files, resolve
+from shopagent.evals.store import StoreSpec
+from shopagent.tools.store.db import StoreDB
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +102,7 @@ dialogs:
 
 
 def test_tool_short_forms() -> None:
-    from evals.format import ToolsExpect
+    from shopagent.evals.format import ToolsExpect
 
     none = ToolsExpect.model_validate([])
     assert none.mode == "strict" and none.calls == []

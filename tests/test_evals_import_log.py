@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
+from shopagent.evals.cli import eval_app
+from shopagent.evals.import_log import import_log
+from shopagent.evals.loader import parse_file
 from typer.testing import CliRunner
 
-from agent.errors import ConfigError
-from evals.cli import eval_app
-from evals.import_log import import_log
-from evals.loader import parse_file
+from shopagent.errors import ConfigError
 
 LOG = """conversation_id,timestamp,role,message
 c-1,2026-11-02T10:00:01,user,Hi! Where is my order SA-100234?

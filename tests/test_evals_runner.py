@@ -16,18 +16,18 @@ import typer
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from shopagent.agent.understanding.intents import Understanding
+from shopagent.evals.cassette import CassetteChatModel, CassetteMiss
+from shopagent.evals.cli import eval_app
+from shopagent.evals.loader import parse_files, resolve
+from shopagent.evals.report_html import write_html
+from shopagent.evals.report_json import load_report, write_json
+from shopagent.evals.report_md import write_markdown
+from shopagent.evals.runner import EvalRun, RunOptions
+from shopagent.evals.store import StoreSpec
 from typer.testing import CliRunner
 
-from agent.router import Understanding
-from agent.settings import Settings
-from evals.cassette import CassetteChatModel, CassetteMiss
-from evals.cli import eval_app
-from evals.loader import parse_files, resolve
-from evals.report_html import write_html
-from evals.report_json import load_report, write_json
-from evals.report_md import write_markdown
-from evals.runner import EvalRun, RunOptions
-from evals.store import StoreSpec
+from shopagent.settings import Settings
 
 SMALL = StoreSpec(n_products=40)
 
@@ -181,7 +181,7 @@ async def test_replay_makes_no_network_call_and_builds_no_model(
     def no_model(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("replay must not build a chat model")
 
-    monkeypatch.setattr("agent.llm.build_chat_model", no_model)
+    monkeypatch.setattr("shopagent.agent.models.factory.build_chat_model", no_model)
     root = world["root"]
     options = RunOptions(
         model="echo", store=SMALL, cache_dir=root / "cache", replay=root / "cassette"
@@ -252,7 +252,7 @@ async def test_judge_verdicts_are_cached(
 def test_cli_run_replay(world: dict[str, Any], tmp_path: Path, monkeypatch) -> None:
     root = world["root"]
     monkeypatch.setenv("SHOPAGENT_HOME", str(root / "home"))
-    from agent.settings import get_settings
+    from shopagent.settings import get_settings
 
     get_settings.cache_clear()
     app = typer.Typer()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from evals.entities import StoreIndex
-from evals.format import ToolsExpect, TurnExpect
-from evals.grounding import claims, evidence_text, ground, unsupported_money
-from evals.metrics import compute_metrics, pass_hat_k, percentile
-from evals.policy import find_violations
-from evals.results import Check, DialogRecord, ToolScore, TurnRecord
-from evals.scorers import check_turn, match_value, score_tools
-from evals.store import StoreSpec
-from tools.store.db import StoreDB
+from shopagent.evals.entities import StoreIndex
+from shopagent.evals.format import ToolsExpect, TurnExpect
+from shopagent.evals.grounding import claims, evidence_text, ground, unsupported_money
+from shopagent.evals.metrics import compute_metrics, pass_hat_k, percentile
+from shopagent.evals.policy import find_violations
+from shopagent.evals.results import Check, DialogRecord, ToolScore, TurnRecord
+from shopagent.evals.scorers import check_turn, match_value, score_tools
+from shopagent.evals.store import StoreSpec
+from shopagent.tools.store.db import StoreDB
 
 SEARCH = {"name": "search_products", "args": {"query": "kettle", "filters": {}}, "ok": True}
 QUOTE = {"name": "check_price_stock", "args": {"skus": ["K-1"]}, "ok": True}

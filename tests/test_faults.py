@@ -25,20 +25,20 @@ import pytest
 from factories import IN_WINDOW, tiny_store
 from openai_server import FakeOpenAI, serve_fake_openai
 from server_app import FAITHFUL, SECRET, KeywordRouter, shopper_token
+from shopagent.agent.answering.templates import INVENTORY_DOWN
+from shopagent.agent.models.factory import build_chat_model
+from shopagent.agent.server.app import create_app
+from shopagent.agent.server.config import ServerConfig
+from shopagent.agent.server.keys import KeyStore
+from shopagent.agent.service import ShopAgent
+from shopagent.agent.understanding.model_router import LLMRouter
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.inventory_api import FaultConfig, RunningServer, serve_in_thread
+from shopagent.tools.inventory_api import create_app as inventory_app
+from shopagent.tools.store.db import StoreDB
 from test_server_serve import CHROMA, _free_port, _stop, _wait
 
-from agent.llm import build_chat_model
-from agent.llm_router import LLMRouter
-from agent.server.app import create_app
-from agent.server.config import ServerConfig
-from agent.server.keys import KeyStore
-from agent.service import ShopAgent
-from agent.settings import Settings
-from agent.templates import INVENTORY_DOWN
-from tools.catalog import InMemoryCatalog
-from tools.inventory_api import FaultConfig, RunningServer, serve_in_thread
-from tools.inventory_api import create_app as inventory_app
-from tools.store.db import StoreDB
+from shopagent.settings import Settings
 
 MARGIN_S = 4.0
 """Slack on top of the turn budget for the HTTP round trip and a loaded CPU (2 shared cores)."""
@@ -377,7 +377,7 @@ def chroma(tmp_path):
 
     server = Chroma()
     server.start()
-    from tools.catalog import open_catalog
+    from shopagent.tools.catalog import open_catalog
 
     open_catalog(Settings(home=tmp_path, chroma_url=server.url)).index(tiny_store().products)
     yield server

@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langgraph.checkpoint.memory import InMemorySaver
+from shopagent.agent.service import ShopAgent
+from shopagent.agent.understanding.intents import EmbeddingRouter
+from shopagent.agent.understanding.slots import extract
+from shopagent.tools.embeddings import get_embedder
+from shopagent.tools.store.db import StoreDB
 
-from agent.errors import ConfigError
-from agent.router import EmbeddingRouter
-from agent.service import ShopAgent
-from agent.slots import extract
-from tools.embeddings import get_embedder
-from tools.store.db import StoreDB
+from shopagent.errors import ConfigError
 
 EXAMPLES = int(os.environ.get("SHOPAGENT_FUZZ_EXAMPLES", "60"))
 OTHERS = ("ben@example.com", "cy@example.com", "SA-100003", "SA-100004", "SA-100005", "10001")

@@ -260,7 +260,7 @@ def _db_rows(path: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, .
 def _environment(home: Path, cwd: Path) -> Iterator[None]:
     """``SHOPAGENT_HOME`` and the shopper secret set, settings re-read, the working directory
     changed; all restored afterwards."""
-    from agent.settings import get_settings
+    from shopagent.settings import get_settings
 
     saved = {k: os.environ.get(k) for k in ("SHOPAGENT_HOME", "SHOPAGENT_SHOPPER_TOKEN_SECRET")}
     old_cwd = Path.cwd()
@@ -285,12 +285,13 @@ class CliWorld:
     command lines run; :meth:`run` checks each one and names every problem."""
 
     def __init__(self, root: Path, reset_every: int = 50) -> None:
-        from agent.cli import app
-        from agent.server.keys import KeyStore
-        from agent.settings import Settings
-        from tools.catalog import open_catalog
-        from tools.store import files
-        from tools.store.db import StoreDB
+        from shopagent.agent.cli.main import app
+        from shopagent.agent.server.keys import KeyStore
+        from shopagent.tools.catalog import open_catalog
+        from shopagent.tools.store import files
+        from shopagent.tools.store.db import StoreDB
+
+        from shopagent.settings import Settings
 
         self.app = app
         self.root = root
@@ -331,7 +332,7 @@ class CliWorld:
 
     def snapshot(self) -> dict[str, Any]:
         """What a refused command must leave as it was."""
-        from tools.store.queries import TABLES
+        from shopagent.tools.store.queries import TABLES
 
         return {
             "store": _digest(self.settings.store_path),
@@ -381,7 +382,7 @@ class CliWorld:
 
     def _run(self, argv: list[str], work: Path, echo: str = "") -> Outcome:
         """``echo``: what the command's input files hold (quoting them back is no leak)."""
-        import evals.runner
+        import shopagent.evals.runner
 
         before = self.snapshot()
         victim_before = self._key_state(self.victim.id)
@@ -389,13 +390,13 @@ class CliWorld:
         def reached(*_: Any, **__: Any) -> Any:
             raise EvalReached
 
-        real_open = evals.runner.EvalRun.open
-        evals.runner.EvalRun.open = reached  # type: ignore[method-assign]
+        real_open = shopagent.evals.runner.EvalRun.open
+        shopagent.evals.runner.EvalRun.open = reached  # type: ignore[method-assign]
         try:
             with _environment(self.home, self.cwd):
                 result = self.runner.invoke(self.app, argv)
         finally:
-            evals.runner.EvalRun.open = real_open  # type: ignore[method-assign]
+            shopagent.evals.runner.EvalRun.open = real_open  # type: ignore[method-assign]
         after = self.snapshot()
         output = result.output
         exc = result.exception
@@ -465,8 +466,8 @@ class CliWorld:
     def _check_store(self, outcome: Outcome, *, loaded: bool) -> None:
         """After an import: the store reads back with everything but products as it was, and
         (unless ``--no-load``) the database holds what the files hold."""
-        from tools.store import files
-        from tools.store.db import StoreDB
+        from shopagent.tools.store import files
+        from shopagent.tools.store.db import StoreDB
 
         try:
             data = files.read_store(self.settings.store_path)
@@ -644,7 +645,7 @@ def test_real_processes_refuse_argv_that_is_not_utf8(world: CliWorld) -> None:
     before = world.snapshot()
     procs = [
         subprocess.Popen(
-            [sys.executable.encode(), b"-m", b"agent.cli", *argv],
+            [sys.executable.encode(), b"-m", b"shopagent.agent.cli.main", *argv],
             cwd=world.cwd,
             env=env,
             stdout=subprocess.PIPE,

@@ -47,13 +47,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from langgraph.checkpoint.memory import InMemorySaver
 from server_app import RETURN_MSG, SECRET, build_agent, shopper_token, sse_events
-
-from agent.server.app import create_app
-from agent.server.config import ServerConfig
-from agent.server.keys import KeyStore, hash_key
-from agent.server.shopper import InvalidShopperToken, verify_shopper_token
-from tools.store.db import StoreDB
-from tools.store.queries import TABLES
+from shopagent.agent.server.app import create_app
+from shopagent.agent.server.config import ServerConfig
+from shopagent.agent.server.keys import KeyStore, hash_key
+from shopagent.agent.server.shopper import InvalidShopperToken, verify_shopper_token
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.queries import TABLES
 
 EXAMPLES = int(os.environ.get("SHOPAGENT_FUZZ_EXAMPLES", "60"))
 MAX_BODY = 64 * 1024
@@ -493,7 +492,7 @@ class Service:
         self._new = 0
         self._setup_threads()
         if real:
-            from tools.inventory_api import serve_in_thread
+            from shopagent.tools.inventory_api import serve_in_thread
 
             self.server = serve_in_thread(self.app)
 

@@ -32,11 +32,11 @@ from factories import tiny_store
 from fuzz_common import HOSTILE, Outcome, deep_json, fuzz_settings, hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
+from shopagent.tools.store import files
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.importer import import_catalog
 
-from agent.errors import StoreFormatError
-from tools.store import files
-from tools.store.db import StoreDB
-from tools.store.importer import import_catalog
+from shopagent.errors import StoreFormatError
 
 EXAMPLES = int(os.environ.get("SHOPAGENT_FUZZ_EXAMPLES", "60"))
 

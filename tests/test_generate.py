@@ -10,11 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from tools.store import vocab
-from tools.store.files import read_store, write_store
-from tools.store.generate import category_slug, generate_store, write_demo_store
-from tools.store.schema import ORDER_STATUSES, Order, StoreData
+from shopagent.tools.store import vocab
+from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.generate import category_slug, generate_store, write_demo_store
+from shopagent.tools.store.schema import ORDER_STATUSES, Order, StoreData
 
 TODAY = date(2025, 6, 1)
 

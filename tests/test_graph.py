@@ -13,14 +13,13 @@ from factories import IN_WINDOW, make_context, tiny_store
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-
-from agent.context import AgentContext
-from agent.graph import build_graph
-from tools.handoff import StoreHandoffs
-from tools.inventory import InMemoryInventory
-from tools.orders import StoreOrders
-from tools.policy import StorePolicy
-from tools.store.db import StoreDB
+from shopagent.agent.graph.build import build_graph
+from shopagent.agent.graph.context import AgentContext
+from shopagent.tools.handoff import StoreHandoffs
+from shopagent.tools.inventory import InMemoryInventory
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.policy import StorePolicy
+from shopagent.tools.store.db import StoreDB
 
 
 @pytest.fixture
@@ -221,7 +220,7 @@ async def test_handoff_writes_a_ticket(db, scripted_model) -> None:
 
 
 async def test_model_failure_falls_back_to_template(db) -> None:
-    from agent.scripted import ScriptedChatModel
+    from shopagent.agent.models.scripted import ScriptedChatModel
 
     class Broken(ScriptedChatModel):
         async def _agenerate(self, *args, **kwargs):
@@ -234,7 +233,7 @@ async def test_model_failure_falls_back_to_template(db) -> None:
 
 
 async def test_memory_is_bounded(db, scripted_model) -> None:
-    from agent.state import MAX_MESSAGES
+    from shopagent.agent.graph.state import MAX_MESSAGES
 
     chat = Chat(make_context(db, scripted_model([]), {"hi": "greeting"}))
     for _ in range(MAX_MESSAGES):
@@ -276,7 +275,7 @@ async def test_return_confirmed_with_yes_is_written_once(db, scripted_model) -> 
 
 
 async def test_replayed_yes_never_writes_twice(db, scripted_model) -> None:
-    from tools.functions import start_return
+    from shopagent.tools.functions import start_return
 
     ada = StoreOrders(db).customer_by_email("ada@example.com")
     policy = StorePolicy(tiny_store().policy, {})
@@ -389,7 +388,7 @@ async def test_turn_budget_bounds_slow_tools_and_model(db, scripted_model) -> No
     import asyncio
     import time
 
-    from agent.scripted import ScriptedChatModel
+    from shopagent.agent.models.scripted import ScriptedChatModel
 
     class SlowInventory(InMemoryInventory):
         async def quotes(self, skus):

@@ -15,12 +15,10 @@ from email.utils import format_datetime
 import httpx
 import pytest
 import respx
-
-from agent.errors import UpstreamError
-from tools.http import HttpClient, UpstreamHTTPError, parse_retry_after
-from tools.inventory_api import FaultConfig, RunningServer, create_app, serve_in_thread
-from tools.store.db import StoreDB
-from tools.store.schema import (
+from shopagent.tools.http import HttpClient, UpstreamHTTPError, parse_retry_after
+from shopagent.tools.inventory_api import FaultConfig, RunningServer, create_app, serve_in_thread
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import (
     Product,
     ReturnPolicy,
     ReturnRule,
@@ -29,6 +27,8 @@ from tools.store.schema import (
     StoreInfo,
     Variant,
 )
+
+from shopagent.errors import UpstreamError
 
 BASE = "http://upstream.test"
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.generate import generate_store
+from shopagent.tools.store.importer import ColumnMapping, import_catalog, load_mapping, parse_price
 
-from agent.errors import StoreFormatError
-from tools.store.files import read_store, write_store
-from tools.store.generate import generate_store
-from tools.store.importer import ColumnMapping, import_catalog, load_mapping, parse_price
+from shopagent.errors import StoreFormatError
 
 MAPPING = """\
 # a Shopify-like export

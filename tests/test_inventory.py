@@ -12,22 +12,25 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
-
-from agent.errors import ConfigError, InventoryUnavailable, StoreNotFound
-from agent.settings import Settings
-from tools.http import HttpClient
-from tools.inventory import (
+from shopagent.tools.http import HttpClient
+from shopagent.tools.inventory import (
     MAX_SKUS_PER_REQUEST,
     HttpInventory,
     InMemoryInventory,
     db_quotes,
     inventory_from_url,
 )
-from tools.inventory_api import FaultConfig, RunningServer, create_app, serve, serve_in_thread
-from tools.protocols import Inventory
-from tools.results import StockQuote
-from tools.store.db import StoreDB
-from tools.store.schema import (
+from shopagent.tools.inventory_api import (
+    FaultConfig,
+    RunningServer,
+    create_app,
+    serve,
+    serve_in_thread,
+)
+from shopagent.tools.protocols import Inventory
+from shopagent.tools.results import StockQuote
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import (
     Product,
     ReturnPolicy,
     ReturnRule,
@@ -36,6 +39,9 @@ from tools.store.schema import (
     StoreInfo,
     Variant,
 )
+
+from shopagent.errors import ConfigError, InventoryUnavailable, StoreNotFound
+from shopagent.settings import Settings
 
 KNOWN = ["TEE-S", "TEE-M", "MUG-1"]
 

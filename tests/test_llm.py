@@ -19,11 +19,16 @@ from fastapi.responses import JSONResponse
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
-
-from agent import llm, local_model
-from agent.errors import ConfigError, ModelUnavailable
-from agent.llm import ModelCapabilities, ModelSpec, build_chat_model, capabilities, parse_spec
-from agent.local_model import (
+from shopagent.agent.models import factory as llm
+from shopagent.agent.models import local as local_model
+from shopagent.agent.models.factory import (
+    ModelCapabilities,
+    ModelSpec,
+    build_chat_model,
+    capabilities,
+    parse_spec,
+)
+from shopagent.agent.models.local import (
     LOCAL_MODEL_NAME,
     MARKER_NAME,
     convert_gguf,
@@ -31,7 +36,9 @@ from agent.local_model import (
     is_converted,
     local_model_status,
 )
-from agent.settings import Settings
+
+from shopagent.errors import ConfigError, ModelUnavailable
+from shopagent.settings import Settings
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Settings:

@@ -17,9 +17,10 @@ import pytest
 from langchain_core.language_models import BaseChatModel, FakeListChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from openai_server import FakeOpenAI, serve_fake_openai
-
-from agent.llm import build_chat_model
-from agent.llm_router import (
+from shopagent.agent.models.factory import build_chat_model
+from shopagent.agent.models.scripted import ScriptedChatModel
+from shopagent.agent.understanding.intents import INTENTS, Understanding
+from shopagent.agent.understanding.model_router import (
     LLMRouter,
     RouteDecision,
     RoutedUnderstanding,
@@ -27,9 +28,8 @@ from agent.llm_router import (
     load_router_prompt,
     make_router,
 )
-from agent.router import INTENTS, Understanding
-from agent.scripted import ScriptedChatModel
-from agent.settings import Settings
+
+from shopagent.settings import Settings
 
 TOOL = RouteDecision.__name__
 

@@ -8,12 +8,12 @@ import pytest
 from factories import IN_WINDOW, tiny_store
 from langgraph.checkpoint.memory import InMemorySaver
 from openai_server import serve_fake_openai
+from shopagent.agent.service import ShopAgent
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.inventory import InMemoryInventory
+from shopagent.tools.store.db import StoreDB
 
-from agent.service import ShopAgent
-from agent.settings import Settings
-from tools.catalog import InMemoryCatalog
-from tools.inventory import InMemoryInventory
-from tools.store.db import StoreDB
+from shopagent.settings import Settings
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@
 
 import pytest
 from factories import tiny_store
+from shopagent.tools.functions import get_order_status
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.store.db import StoreDB
 
-from agent.errors import NotVerified
-from tools.functions import get_order_status
-from tools.orders import StoreOrders
-from tools.store.db import StoreDB
+from shopagent.errors import NotVerified
 
 
 @pytest.fixture

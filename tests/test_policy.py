@@ -1,8 +1,7 @@
 """Return-policy lookup over markdown sections."""
 
 from factories import POLICY, tiny_store
-
-from tools.policy import StorePolicy, split_sections
+from shopagent.tools.policy import StorePolicy, split_sections
 
 
 def _policy(embed=None) -> StorePolicy:
@@ -28,7 +27,7 @@ def test_category_sections_and_rules_are_preferred() -> None:
 
 
 def test_embedding_lookup_with_real_model() -> None:
-    from tools.embeddings import get_embedder
+    from shopagent.tools.embeddings import get_embedder
 
     best = _policy(get_embedder().embed).lookup("clearance items, can they come back?")[0]
     assert best.heading == "Final sale"

@@ -14,20 +14,20 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
+from shopagent.evals.adversary import AdversaryChatModel, route, tool_call_for
+from shopagent.evals.cli import eval_app
+from shopagent.evals.fixtures import OverlayCatalog, apply_overrides
+from shopagent.evals.format import Dialog, Fixtures
+from shopagent.evals.loader import discover, parse_files, resolve
+from shopagent.evals.results import RunReport
+from shopagent.evals.runner import EvalRun, RunOptions
+from shopagent.evals.store import StoreSpec
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import Order
 from typer.testing import CliRunner
 
-from agent.settings import Settings
-from evals.adversary import AdversaryChatModel, route, tool_call_for
-from evals.cli import eval_app
-from evals.fixtures import OverlayCatalog, apply_overrides
-from evals.format import Dialog, Fixtures
-from evals.loader import discover, parse_files, resolve
-from evals.results import RunReport
-from evals.runner import EvalRun, RunOptions
-from evals.store import StoreSpec
-from tools.orders import StoreOrders
-from tools.store.db import StoreDB
-from tools.store.schema import Order
+from shopagent.settings import Settings
 
 SUITES = ["redteam", "security", "injection"]
 SPEC = StoreSpec(n_products=40)  # every dialog of the three suites resolves on it; fast to index
@@ -214,8 +214,9 @@ def test_adversary_is_deterministic_and_alternates_leaky_and_stealth_answers() -
 
 
 def test_adversary_is_eval_only() -> None:
-    from agent.errors import ConfigError
-    from agent.llm import parse_spec
+    from shopagent.agent.models.factory import parse_spec
+
+    from shopagent.errors import ConfigError
 
     with pytest.raises(ConfigError):
         parse_spec("adversary")

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from agent.router import INTENTS, EmbeddingRouter, load_exemplars
-from tools.embeddings import get_embedder
+from shopagent.agent.understanding.intents import INTENTS, EmbeddingRouter, load_exemplars
+from shopagent.tools.embeddings import get_embedder
 
 HELD_OUT = Path(__file__).resolve().parents[1] / "benchmarks/data/routing_utterances.yaml"
 

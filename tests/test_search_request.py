@@ -5,9 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
-from tools.results import SearchFilters
-from tools.search_request import RequestFilters, SearchRequest, parse_search_request
+from shopagent.tools.results import SearchFilters
+from shopagent.agent.understanding.search_request import RequestFilters, SearchRequest, parse_search_request
 
 STORE = {
     "categories": [
@@ -209,8 +208,8 @@ def test_odd_input_never_raises(text: str) -> None:
 
 
 def test_facets_give_the_parser_its_vocabulary() -> None:
-    from tools.catalog import facets
-    from tools.store.schema import Product
+    from shopagent.tools.catalog import facets
+    from shopagent.tools.store.schema import Product
 
     cream = Product.model_validate(
         {

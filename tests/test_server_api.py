@@ -11,10 +11,9 @@ import sqlite3
 import httpx
 import pytest
 from server_app import SECRET, TestServer, shopper_token, sse_events
+from shopagent.agent.server.keys import KeyStore, hash_key
+from shopagent.agent.server.logs import ContextFilter, JsonFormatter
 from typer.testing import CliRunner
-
-from agent.server.keys import KeyStore, hash_key
-from agent.server.logs import ContextFilter, JsonFormatter
 
 
 @pytest.fixture
@@ -117,7 +116,7 @@ def test_x_api_key_header_works_and_revocation_takes_effect(srv) -> None:
 
 
 def test_keys_are_stored_hashed_and_managed_by_the_cli(tmp_path, monkeypatch) -> None:
-    from agent.server.cli import keys_app
+    from shopagent.agent.server.cli import keys_app
 
     db = tmp_path / "keys.sqlite"
     monkeypatch.setenv("SHOPAGENT_KEYS_URL", str(db))
@@ -527,8 +526,9 @@ def test_cancel_answered_by_a_plain_next_message(srv, client) -> None:
 
 # -- units ---------------------------------------------------------------------------------
 def test_server_config_from_settings_and_environment(tmp_path, monkeypatch) -> None:
-    from agent.server.config import ServerConfig
-    from agent.settings import Settings
+    from shopagent.agent.server.config import ServerConfig
+
+    from shopagent.settings import Settings
 
     monkeypatch.setenv("SHOPAGENT_CORS_ORIGINS", '["https://shop.example"]')
     monkeypatch.setenv("SHOPAGENT_RATE_LIMIT_PER_MINUTE", "30")
@@ -541,8 +541,9 @@ def test_server_config_from_settings_and_environment(tmp_path, monkeypatch) -> N
 
 
 def test_the_service_trusts_only_the_shopper_token_unless_told(monkeypatch) -> None:
-    from agent.server.entry import service_settings
-    from agent.settings import Settings
+    from shopagent.agent.server.entry import service_settings
+
+    from shopagent.settings import Settings
 
     monkeypatch.delenv("SHOPAGENT_CHAT_VERIFICATION", raising=False)
     assert Settings().chat_verification  # the CLI and evals: email + order number verify
@@ -552,15 +553,16 @@ def test_the_service_trusts_only_the_shopper_token_unless_told(monkeypatch) -> N
 
 
 def test_a_short_shopper_token_secret_is_refused(tmp_path) -> None:
-    from agent.server.config import ServerConfig
+    from shopagent.agent.server.config import ServerConfig
 
     with pytest.raises(ValueError, match="at least 32 bytes"):
         ServerConfig(keys_url=str(tmp_path / "k.sqlite"), shopper_token_secret="short-secret")
 
 
 def test_invalid_settings_are_a_clear_cli_error(tmp_path, monkeypatch) -> None:
-    from agent.cli import app
-    from agent.settings import get_settings
+    from shopagent.agent.cli.main import app
+
+    from shopagent.settings import get_settings
 
     monkeypatch.setenv("SHOPAGENT_HOME", str(tmp_path))
     monkeypatch.setenv("SHOPAGENT_SHOPPER_TOKEN_SECRET", "short")
@@ -578,7 +580,7 @@ def test_invalid_settings_are_a_clear_cli_error(tmp_path, monkeypatch) -> None:
 
 
 def test_token_bucket_arithmetic() -> None:
-    from agent.server.ratelimit import take
+    from shopagent.agent.server.ratelimit import take
 
     assert take(2.0, 0.0, 0.0, 1.0, 2) == (1.0, 0.0)
     assert take(0.0, 0.0, 0.5, 1.0, 2) == (0.5, 0.5)  # half a token: wait half a second
@@ -587,7 +589,7 @@ def test_token_bucket_arithmetic() -> None:
 
 
 def test_rate_limiter_refills() -> None:
-    from agent.server.ratelimit import RateLimiter
+    from shopagent.agent.server.ratelimit import RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(clock=lambda: now[0])
@@ -599,7 +601,7 @@ def test_rate_limiter_refills() -> None:
 
 
 def test_answer_pieces_rejoin_exactly() -> None:
-    from agent.server.turns import answer_pieces
+    from shopagent.agent.server.turns import answer_pieces
 
     for text in ("", "one", "The kettle is $29.49.\nThree  in stock. ", " lead"):
         assert "".join(answer_pieces(text)) == text
@@ -634,8 +636,7 @@ def test_a_client_leaving_mid_stream_does_not_block_the_thread(srv, client) -> N
 
 def test_serve_refuses_workers_without_shared_checkpoints(monkeypatch) -> None:
     import typer
-
-    from agent.server.cli import register
+    from shopagent.agent.server.cli import register
 
     monkeypatch.delenv("SHOPAGENT_CHECKPOINT_URL", raising=False)
     app = typer.Typer()

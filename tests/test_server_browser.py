@@ -126,8 +126,7 @@ def test_widget_without_a_key_says_so(browser, srv) -> None:
 def test_widget_embedded_in_a_shop_page_on_another_origin(browser, srv) -> None:
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
-
-    from tools.inventory_api import serve_in_thread
+    from shopagent.tools.inventory_api import serve_in_thread
 
     shop = FastAPI()
     token = shopper_token("ada@example.com")

@@ -11,9 +11,8 @@ from factories import tiny_store
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from server_app import RETURN_MSG, build_agent
-
-from agent.server import langgraph_entry
-from tools.store.db import StoreDB
+from shopagent.agent.server import langgraph_entry
+from shopagent.tools.store.db import StoreDB
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -20,12 +20,12 @@ import httpx
 import pytest
 from factories import tiny_store
 from server_app import PgSchema, TestServer, pg_available, shopper_token
+from shopagent.agent.server.keys import KeyStore
+from shopagent.tools.handoff import StoreHandoffs
+from shopagent.tools.orders import StoreOrders
+from shopagent.tools.store.db import StoreDB
 
-from agent.errors import StoreNotFound
-from agent.server.keys import KeyStore
-from tools.handoff import StoreHandoffs
-from tools.orders import StoreOrders
-from tools.store.db import StoreDB
+from shopagent.errors import StoreNotFound
 
 REPO = Path(__file__).resolve().parents[1]
 _why = pg_available()
@@ -42,7 +42,7 @@ def schema():
 
 @pytest.fixture
 def pgdb(schema):
-    from tools.store.pg import PgStoreDB
+    from shopagent.tools.store.pg import PgStoreDB
 
     db = PgStoreDB(schema.url)
     db.load(tiny_store())
@@ -115,7 +115,7 @@ def test_store_tools_run_on_pg(pgdb) -> None:
 
 
 def test_pg_store_open_and_clone(schema, pgdb) -> None:
-    from tools.store.pg import PgStoreDB
+    from shopagent.tools.store.pg import PgStoreDB
 
     other = PgSchema()
     try:
@@ -142,7 +142,7 @@ def test_keys_and_thread_owners_on_pg(schema) -> None:
 
 
 def test_rate_limit_buckets_are_shared_through_postgres(schema) -> None:
-    from agent.server.ratelimit import SharedRateLimiter, limiter_for
+    from shopagent.agent.server.ratelimit import SharedRateLimiter, limiter_for
 
     first, second = limiter_for(schema.url), SharedRateLimiter(schema.url)
     assert isinstance(first, SharedRateLimiter)
@@ -167,8 +167,7 @@ async def test_postgres_checkpointer_keeps_a_conversation(schema, pgdb) -> None:
     from contextlib import AsyncExitStack
 
     from server_app import build_agent
-
-    from agent.server.backends import postgres_checkpointer
+    from shopagent.agent.server.backends import postgres_checkpointer
 
     async with AsyncExitStack() as stack:
         saver = await postgres_checkpointer(schema.url, stack)
@@ -185,7 +184,7 @@ async def test_postgres_checkpointer_keeps_a_conversation(schema, pgdb) -> None:
 async def test_concurrent_setup_is_safe(schema) -> None:
     from contextlib import AsyncExitStack
 
-    from agent.server.backends import postgres_checkpointer
+    from shopagent.agent.server.backends import postgres_checkpointer
 
     async with AsyncExitStack() as stack:
         await asyncio.gather(*(postgres_checkpointer(schema.url, stack) for _ in range(3)))

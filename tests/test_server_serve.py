@@ -18,8 +18,7 @@ import pytest
 from factories import tiny_store
 from openai_server import serve_fake_openai
 from server_app import PgSchema, pg_available
-
-from agent.server.keys import KeyStore
+from shopagent.agent.server.keys import KeyStore
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -69,9 +68,10 @@ def schema():
 
 
 def test_shopagent_serve_on_postgres_and_chroma_server(tmp_path, schema) -> None:
-    from agent.settings import Settings
-    from tools.catalog import open_catalog
-    from tools.store.pg import PgStoreDB
+    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.store.pg import PgStoreDB
+
+    from shopagent.settings import Settings
 
     data = tiny_store()
     db = PgStoreDB(schema.url)

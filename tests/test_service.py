@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from factories import IN_WINDOW, make_context, tiny_store
 from langgraph.checkpoint.memory import InMemorySaver
+from shopagent.agent.service import MAX_MESSAGE_CHARS, ShopAgent
+from shopagent.tools.store.db import StoreDB
 
-from agent.errors import ConfigError
-from agent.service import MAX_MESSAGE_CHARS, ShopAgent
-from tools.store.db import StoreDB
+from shopagent.errors import ConfigError
 
 RETURN = "I want to return order SA-100002, still sealed"
 ROUTES = {

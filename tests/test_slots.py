@@ -3,8 +3,7 @@
 from decimal import Decimal
 
 import pytest
-
-from agent.slots import extract
+from shopagent.agent.understanding.slots import extract
 
 
 @pytest.mark.parametrize(

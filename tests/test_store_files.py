@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shopagent.tools.store import files
+from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.generate import generate_store
+from shopagent.tools.store.schema import StoreData
 
-from agent.errors import StoreFormatError
-from tools.store import files
-from tools.store.files import read_store, write_store
-from tools.store.generate import generate_store
-from tools.store.schema import StoreData
+from shopagent.errors import StoreFormatError
 
 TODAY = date(2025, 6, 1)
 

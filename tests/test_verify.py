@@ -1,8 +1,8 @@
 """The answer verifier and the deterministic templates, over known facts."""
 
-from agent.facts import collect, money
-from agent.templates import INVENTORY_DOWN, rule_sentence, template_answer
-from agent.verify import numbers, verify_answer
+from shopagent.agent.answering.facts import collect, money
+from shopagent.agent.answering.templates import INVENTORY_DOWN, rule_sentence, template_answer
+from shopagent.agent.answering.verify import numbers, verify_answer
 
 HIT = {
     "product_id": "P1",

@@ -1,13 +1,14 @@
 """Catalog search: hybrid (dense + BM25) retrieval over a Chroma collection.
 
-:class:`ChromaCatalog` implements :class:`tools.protocols.Catalog` over an embedded
+:class:`ChromaCatalog` implements :class:`shopagent.tools.protocols.Catalog` over an embedded
 (``chromadb.PersistentClient``) or server (``chromadb.HttpClient``) Chroma; :func:`open_catalog`
 picks one from the settings. :class:`InMemoryCatalog` is a deterministic stand-in for tests of
 other layers, with the same filter semantics.
 
 Records and metadata
     One Chroma record per product: the id is the product id, the embedding is that of
-    :func:`embedding_text` (computed by :mod:`tools.embeddings`, always passed precomputed).
+    :func:`embedding_text` (computed by :mod:`shopagent.tools.embeddings`, always passed
+    precomputed).
     No Chroma document is stored: the BM25 side tokenizes ``Product.search_text()`` of the
     product JSON held in the metadata, and leaving documents out halves Chroma's write time
     (no full-text index to maintain). Metadata holds what store-query filters need, with
@@ -97,18 +98,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 import numpy as np
+from shopagent.tools.results import ProductHit, SearchFilters
+from shopagent.tools.store.schema import Product, Variant
 
-from agent.errors import CatalogUnavailable, IndexMissing
-from tools.results import ProductHit, SearchFilters
-from tools.store.schema import Product, Variant
+from shopagent.errors import CatalogUnavailable, IndexMissing
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+    from shopagent.tools.embeddings import Embedder
+    from shopagent.tools.store.db import StoreDB
 
-    from agent.settings import Settings
-    from tools.embeddings import Embedder
-    from tools.store.db import StoreDB
+    from shopagent.settings import Settings
 
 __all__ = [
     "ChromaCatalog",
@@ -499,7 +500,7 @@ def facets(products: Iterable[Product]) -> dict[str, list[str]]:
     (lowercase values of every other attribute, plus the runs of two or three words of the
     products' tags that contain a colour word, such as "hand cream" in "repair hand cream")
     and ``keys`` (lowercase attribute names). The keys are
-    :func:`tools.search_request.parse_search_request`'s keyword arguments."""
+    :func:`shopagent.agent.understanding.search_request.parse_search_request`'s keyword arguments."""
     categories: dict[str, str] = {}
     brands: dict[str, str] = {}
     values: dict[str, set[str]] = {"color": set(), "material": set(), "values": set()}
@@ -753,7 +754,8 @@ class ChromaCatalog:
     """Hybrid product search over a Chroma collection (see the module docstring).
 
     ``client`` is a ``chromadb`` client (embedded or HTTP), ``embedder`` defaults to the
-    process-wide :func:`tools.embeddings.get_embedder`. ``stock_filter`` is the optional live
+    process-wide :func:`shopagent.tools.embeddings.get_embedder`. ``stock_filter`` is the optional
+    live
     stock hook that makes ``SearchFilters.in_stock_only`` effective.
     """
 
@@ -774,7 +776,7 @@ class ChromaCatalog:
         weak_dense_weight: float = WEAK_DENSE_WEIGHT,
         dense_confident: float = DENSE_CONFIDENT,
     ) -> None:
-        from tools.embeddings import ChromaEmbeddingFunction, get_embedder
+        from shopagent.tools.embeddings import ChromaEmbeddingFunction, get_embedder
 
         self.client = client
         self.collection_name = collection
@@ -1314,7 +1316,7 @@ def open_catalog(
     import chromadb
 
     if embedder is None:
-        from tools.embeddings import shared_embedder
+        from shopagent.tools.embeddings import shared_embedder
 
         embedder = shared_embedder(
             settings.embedder,
@@ -1343,7 +1345,8 @@ def open_catalog(
 
 
 class InMemoryCatalog:
-    """A deterministic in-memory :class:`~tools.protocols.Catalog` for tests of other layers.
+    """A deterministic in-memory :class:`~shopagent.tools.protocols.Catalog` for tests of other
+    layers.
 
     Scoring is token overlap: each distinct query token found in the product's name counts 2,
     found elsewhere in its search text counts 1; ties keep the input order. Products with no

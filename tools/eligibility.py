@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from tools.results import (
+from shopagent.tools.results import (
     CancelEligibility,
     ItemCondition,
     OrderLine,
     OrderView,
     ReturnEligibility,
 )
-from tools.store.schema import ReturnRule
+from shopagent.tools.store.schema import ReturnRule
 
 _ACCEPTS: dict[str, set[str]] = {
     "any": {"unopened", "unused", "used"},

@@ -118,7 +118,7 @@ class Embedder:
     def _load(self) -> SentenceTransformer:
         _quiet_offline()
         if not (self.model_path / "modules.json").is_file():
-            from agent.errors import ModelUnavailable
+            from shopagent.errors import ModelUnavailable
 
             raise ModelUnavailable(
                 f"no sentence-transformers model at {self.model_path}",
@@ -243,7 +243,7 @@ class OnnxEmbedder(Embedder):
         try:
             import onnx  # noqa: F401
         except ImportError:
-            from agent.errors import ModelUnavailable
+            from shopagent.errors import ModelUnavailable
 
             raise ModelUnavailable(
                 "exporting the ONNX model needs the onnx package",

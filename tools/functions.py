@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from agent.errors import ActionNotAllowed, NotVerified
-from tools.eligibility import cancel_eligibility, return_eligibility
-from tools.protocols import Catalog, Inventory, Orders, Policy
-from tools.results import (
+from shopagent.tools.eligibility import cancel_eligibility, return_eligibility
+from shopagent.tools.protocols import Catalog, Inventory, Orders, Policy
+from shopagent.tools.results import (
     CancelEligibility,
     CancelResult,
     ItemCondition,
@@ -29,6 +28,8 @@ from tools.results import (
     SearchResult,
     VerifiedCustomer,
 )
+
+from shopagent.errors import ActionNotAllowed, NotVerified
 
 
 def search_products(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tools.results import HandoffResult
-from tools.store.db import StoreDB
+from shopagent.tools.results import HandoffResult
+from shopagent.tools.store.db import StoreDB
 
 
 class StoreHandoffs:

@@ -4,7 +4,7 @@ Every outbound call of ShopAgent goes through :class:`HttpClient`. It retries wh
 retrying — connection failures, timeouts, dropped connections, 429 and 5xx — with
 exponential backoff and jitter, honours ``Retry-After`` (seconds or an HTTP date, capped),
 and bounds each call twice: by a number of attempts and by an overall deadline. When it
-gives up it raises :class:`UpstreamHTTPError` (an :class:`~agent.errors.UpstreamError`) that
+gives up it raises :class:`UpstreamHTTPError` (an :class:`~shopagent.errors.UpstreamError`) that
 names the URL, what failed and after how many attempts.
 
 ``post_json`` is retried like ``get_json``: use it only for idempotent requests (queries
@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from agent.errors import UpstreamError
+from shopagent.errors import UpstreamError
 
 logger = logging.getLogger("shopagent.http")
 

@@ -1,9 +1,11 @@
-"""Implementations of the :class:`~tools.protocols.Inventory` protocol (live price and stock).
+"""Implementations of the :class:`~shopagent.tools.protocols.Inventory` protocol (live price and
+stock).
 
 * :class:`HttpInventory` asks the inventory API (``POST /v1/quotes``, see
-  :mod:`tools.inventory_api`) through the project's :class:`~tools.http.HttpClient`, with a
+  :mod:`shopagent.tools.inventory_api`) through the project's
+  :class:`~shopagent.tools.http.HttpClient`, with a
   short per-SKU TTL cache and a circuit breaker. Every failure surfaces as
-  :class:`~agent.errors.InventoryUnavailable`; stale data is never served.
+  :class:`~shopagent.errors.InventoryUnavailable`; stale data is never served.
 * :class:`InMemoryInventory` answers from a dict or straight from a :class:`StoreDB` (tests).
 """
 
@@ -18,14 +20,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
+from shopagent.tools.http import HttpClient, UpstreamHTTPError
+from shopagent.tools.results import StockQuote
+from shopagent.tools.store.db import StoreDB
 
-from agent.errors import ConfigError, InventoryUnavailable, UpstreamError
-from tools.http import HttpClient, UpstreamHTTPError
-from tools.results import StockQuote
-from tools.store.db import StoreDB
+from shopagent.errors import ConfigError, InventoryUnavailable, UpstreamError
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from shopagent.settings import Settings
 
 logger = logging.getLogger("shopagent.inventory")
 

@@ -3,7 +3,7 @@
 Endpoints (OpenAPI at ``/openapi.json``):
 
 * ``GET /healthz`` — liveness; never subject to fault injection.
-* ``GET /v1/skus/{sku}`` — one :class:`~tools.results.StockQuote`; 404 for an unknown SKU.
+* ``GET /v1/skus/{sku}`` — one :class:`~shopagent.tools.results.StockQuote`; 404 for an unknown SKU.
 * ``POST /v1/quotes`` — body ``{"skus": [...]}`` (at most 200) →
   ``{"quotes": [StockQuote, ...], "missing": [sku, ...]}``; 422 for an invalid body.
 
@@ -35,12 +35,11 @@ import uvicorn
 from fastapi import FastAPI, HTTPException
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
+from shopagent.tools.inventory import MAX_SKUS_PER_REQUEST, db_quotes
+from shopagent.tools.results import StockQuote
+from shopagent.tools.store.db import StoreDB
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from tools.inventory import MAX_SKUS_PER_REQUEST, db_quotes
-from tools.results import StockQuote
-from tools.store.db import StoreDB
 
 logger = logging.getLogger("shopagent.inventory_api")
 

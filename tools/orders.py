@@ -6,15 +6,15 @@ import hmac
 from datetime import date, datetime
 from decimal import Decimal
 
-from tools.results import (
+from shopagent.tools.results import (
     OrderLine,
     OrderView,
     ReturnCreated,
     ReturnEligibility,
     VerifiedCustomer,
 )
-from tools.store.db import StoreDB
-from tools.store.schema import Customer, Order
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import Customer, Order
 
 
 def _normalise_zip(value: str) -> str:

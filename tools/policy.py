@@ -6,9 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
-from tools.results import PolicySection
-from tools.store.schema import ReturnPolicy
+from shopagent.tools.results import PolicySection
+from shopagent.tools.store.schema import ReturnPolicy
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 """Texts -> L2-normalised embeddings (one row per text)."""

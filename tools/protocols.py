@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from tools.results import (
+from shopagent.tools.results import (
     HandoffResult,
     OrderView,
     PolicySection,
@@ -21,7 +21,7 @@ from tools.results import (
     StockQuote,
     VerifiedCustomer,
 )
-from tools.store.schema import Product, ReturnPolicy
+from shopagent.tools.store.schema import Product, ReturnPolicy
 
 
 @runtime_checkable

@@ -7,8 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from tools.store.schema import Money, OrderStatus, ReturnRule
+from shopagent.tools.store.schema import Money, OrderStatus, ReturnRule
 
 
 class _Result(BaseModel):

@@ -3,7 +3,7 @@
 Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
 
 * ``GET /healthz`` (liveness), ``GET /readyz`` (checkpointer, store, key database) — public;
-* ``/v1/threads...`` — the threads API (:mod:`agent.server.routes_threads`);
+* ``/v1/threads...`` — the threads API (:mod:`shopagent.agent.server.routes_threads`);
 * ``POST /v1/chat/completions``, ``GET /v1/models`` — OpenAI-compatible;
 * ``GET /metrics`` — Prometheus (API key unless ``metrics_public``);
 * ``GET /widget/`` — the embeddable chat page (static files, no key: the page sends one).
@@ -24,18 +24,17 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from shopagent.agent.server import routes_openai, routes_threads
+from shopagent.agent.server.auth import api_key
+from shopagent.agent.server.config import ServerConfig
+from shopagent.agent.server.errors import error_body, install_error_handlers
+from shopagent.agent.server.keys import KeyStore
+from shopagent.agent.server.logs import request_id_var, thread_id_var
+from shopagent.agent.server.ratelimit import limiter_for
+from shopagent.agent.server.turns import ServerRuntime
+from shopagent.agent.service import ShopAgent
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from agent.server import routes_openai, routes_threads
-from agent.server.auth import api_key
-from agent.server.config import ServerConfig
-from agent.server.errors import error_body, install_error_handlers
-from agent.server.keys import KeyStore
-from agent.server.logs import request_id_var, thread_id_var
-from agent.server.ratelimit import limiter_for
-from agent.server.turns import ServerRuntime
-from agent.service import ShopAgent
 
 log = logging.getLogger("shopagent.server")
 access = logging.getLogger("shopagent.access")
@@ -252,7 +251,7 @@ def create_app(
     app.include_router(routes_threads.router)
     app.include_router(routes_openai.router)
 
-    static = resources.files("agent.server").joinpath("static")
+    static = resources.files("shopagent.agent.server").joinpath("static")
     app.mount("/widget", StaticFiles(directory=str(static), html=True), name="widget")
 
     @app.get("/", include_in_schema=False)

@@ -2,7 +2,7 @@
 
 * ``Authorization: Bearer sa_...`` (what OpenAI clients send) or ``X-API-Key: sa_...``.
 * A key created with ``--origin`` is accepted only from those browser origins (widget keys).
-* ``X-Shopper-Token``: the signed shopper identity (see :mod:`agent.server.shopper`).
+* ``X-Shopper-Token``: the signed shopper identity (see :mod:`shopagent.agent.server.shopper`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-
-from agent.server.errors import ApiError
-from agent.server.keys import ApiKey
-from agent.server.logs import key_id_var
-from agent.server.ratelimit import retry_after_header
-from agent.server.shopper import HEADER as SHOPPER_HEADER
-from agent.server.shopper import Shopper, verify_shopper_token
+from shopagent.agent.server.errors import ApiError
+from shopagent.agent.server.keys import ApiKey
+from shopagent.agent.server.logs import key_id_var
+from shopagent.agent.server.ratelimit import retry_after_header
+from shopagent.agent.server.shopper import HEADER as SHOPPER_HEADER
+from shopagent.agent.server.shopper import Shopper, verify_shopper_token
 
 bearer = HTTPBearer(auto_error=False, description="An integrator API key: `sa_...`.")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)

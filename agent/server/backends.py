@@ -2,7 +2,8 @@
 
 * checkpoints: ``postgresql://...`` -> LangGraph's ``AsyncPostgresSaver`` over a psycopg
   pool; unset -> SQLite under ``settings.home`` (one process);
-* store database: ``postgresql://...`` -> :class:`tools.store.pg.PgStoreDB`; unset -> SQLite;
+* store database: ``postgresql://...`` -> :class:`shopagent.tools.store.pg.PgStoreDB`; unset ->
+  SQLite;
 * catalog: Chroma server mode via ``SHOPAGENT_CHROMA_URL`` (already in Settings).
 
 A schema may be chosen in the URL: ``postgresql://host/db?options=-csearch_path%3Dshop``.
@@ -14,10 +15,11 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
-from agent.errors import ConfigError
-from agent.server.config import backend_urls, is_postgres
-from agent.service import ShopAgent
-from agent.settings import Settings
+from shopagent.agent.server.config import backend_urls, is_postgres
+from shopagent.agent.service import ShopAgent
+
+from shopagent.errors import ConfigError
+from shopagent.settings import Settings
 
 
 async def postgres_checkpointer(
@@ -32,8 +34,7 @@ async def postgres_checkpointer(
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
-
-    from tools.store.pg import redact
+    from shopagent.tools.store.pg import redact
 
     async def configure(conn: Any) -> None:
         if not durable_commits:
@@ -89,7 +90,7 @@ async def open_agent_from_settings(settings: Settings, **parts: Any) -> ShopAgen
                 hint="use postgresql://..., or unset it for SQLite under SHOPAGENT_HOME",
             )
         if is_postgres(store_url) and "db" not in parts:
-            from tools.store.pg import PgStoreDB
+            from shopagent.tools.store.pg import PgStoreDB
 
             db = PgStoreDB.open(str(store_url))
             stack.callback(db.close)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from shopagent.agent.cli.common import friendly
 
-from agent.cli_common import friendly
-from agent.errors import ShopAgentError
+from shopagent.errors import ShopAgentError
 
 keys_app = typer.Typer(help="Integrator API keys (stored hashed).", no_args_is_help=True)
 
@@ -21,9 +21,10 @@ def _fail(exc: ShopAgentError) -> typer.Exit:
 
 
 def _store():
-    from agent.server.config import ServerConfig
-    from agent.server.keys import KeyStore
-    from agent.settings import get_settings
+    from shopagent.agent.server.config import ServerConfig
+    from shopagent.agent.server.keys import KeyStore
+
+    from shopagent.settings import get_settings
 
     return KeyStore(ServerConfig.from_settings(get_settings()).keys_url, cache_s=0)
 
@@ -35,15 +36,15 @@ def serve(
     factory: Annotated[
         str,
         typer.Option(help="App factory `module:function` (tests build a scripted agent)."),
-    ] = "agent.server.entry:app_from_settings",
+    ] = "shopagent.agent.server.entry:app_from_settings",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the HTTP API, the OpenAI-compatible endpoint and the chat widget."""
     import uvicorn
+    from shopagent.agent.server.config import ServerConfig, backend_urls, is_postgres
+    from shopagent.agent.server.entry import service_settings
 
-    from agent.server.config import ServerConfig, backend_urls, is_postgres
-    from agent.server.entry import service_settings
-    from agent.settings import get_settings
+    from shopagent.settings import get_settings
 
     # settings are checked here, where a mistake is a clear error, not in the worker
     ServerConfig.from_settings(service_settings(get_settings()))
@@ -124,9 +125,10 @@ def keys_shopper_token(
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
 ) -> None:
     """Issue a shopper token with the server's secret (development; shops issue their own)."""
-    from agent.server.config import ServerConfig
-    from agent.server.shopper import issue_shopper_token
-    from agent.settings import get_settings
+    from shopagent.agent.server.config import ServerConfig
+    from shopagent.agent.server.shopper import issue_shopper_token
+
+    from shopagent.settings import get_settings
 
     config = ServerConfig.from_settings(get_settings())
     if config.shopper_token_secret is None:

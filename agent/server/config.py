@@ -1,8 +1,8 @@
-"""Server configuration: one immutable object handed to :func:`agent.server.create_app`.
+"""Server configuration: one immutable object handed to :func:`shopagent.agent.server.create_app`.
 
 :meth:`ServerConfig.from_settings` reads the fields from the project's ``Settings`` when it
 has them, else from ``SHOPAGENT_*`` environment variables of the same name (a bridge until
-the fields live in ``agent/settings.py``).
+the fields live in ``shopagent/settings.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from agent.settings import Settings
+from shopagent.settings import Settings
 
 
 class ServerConfig(BaseModel):

@@ -6,11 +6,11 @@ import logging
 import os
 
 from fastapi import FastAPI
+from shopagent.agent.server.app import create_app
+from shopagent.agent.server.config import ServerConfig, backend_urls
+from shopagent.agent.server.logs import configure_logging
 
-from agent.server.app import create_app
-from agent.server.config import ServerConfig, backend_urls
-from agent.server.logs import configure_logging
-from agent.settings import Settings, get_settings
+from shopagent.settings import Settings, get_settings
 
 log = logging.getLogger("shopagent.server")
 
@@ -44,7 +44,7 @@ def app_from_settings() -> FastAPI:
     )
 
     async def open_agent():
-        from agent.server.backends import open_agent_from_settings
+        from shopagent.agent.server.backends import open_agent_from_settings
 
         return await open_agent_from_settings(settings)
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from shopagent.agent.server.logs import request_id_var
+from shopagent.agent.server.shopper import InvalidShopperToken
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from agent.errors import (
+from shopagent.errors import (
     CatalogUnavailable,
     ConfigError,
     IndexMissing,
@@ -28,8 +30,6 @@ from agent.errors import (
     TurnTimeout,
     UpstreamError,
 )
-from agent.server.logs import request_id_var
-from agent.server.shopper import InvalidShopperToken
 
 log = logging.getLogger("shopagent.server")
 

@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.errors import ConfigError
-from agent.server.config import is_postgres
+from shopagent.agent.server.config import is_postgres
+
+from shopagent.errors import ConfigError
 
 KEY_PREFIX = "sa_"
 
@@ -111,7 +112,7 @@ class _Sqlite:
 
 class _Postgres:
     def __init__(self, url: str) -> None:
-        from tools.store.pg import connect, create_schema
+        from shopagent.tools.store.pg import connect, create_schema
 
         self.conn = connect(url)
         self.lock = threading.RLock()
@@ -119,13 +120,13 @@ class _Postgres:
             create_schema(self.conn, SCHEMA)
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        from tools.store.pg import to_pg
+        from shopagent.tools.store.pg import to_pg
 
         with self.lock:
             return self.conn.execute(to_pg(sql), list(params)).fetchall()
 
     def write(self, sql: str, params: Sequence[object] = ()) -> int:
-        from tools.store.pg import to_pg
+        from shopagent.tools.store.pg import to_pg
 
         with self.lock:
             return self.conn.execute(to_pg(sql), list(params)).rowcount

@@ -14,9 +14,8 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
-
-from agent.context import AgentContext
-from agent.graph import build_graph
+from shopagent.agent.graph.build import build_graph
+from shopagent.agent.graph.context import AgentContext
 
 _context: AgentContext | None = None
 _lock = asyncio.Lock()
@@ -42,8 +41,9 @@ async def _open_context() -> AgentContext:
     global _context
     async with _lock:
         if _context is None:
-            from agent.server.backends import open_agent_from_settings
-            from agent.settings import get_settings
+            from shopagent.agent.server.backends import open_agent_from_settings
+
+            from shopagent.settings import get_settings
 
             # the server brings its own checkpointer; this one only satisfies ShopAgent.open
             agent = await open_agent_from_settings(get_settings(), checkpointer=InMemorySaver())

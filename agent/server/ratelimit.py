@@ -66,7 +66,7 @@ class SharedRateLimiter:
     clock is the only clock, so servers need not agree on the time."""
 
     def __init__(self, url: str) -> None:
-        from tools.store.pg import connect, create_schema
+        from shopagent.tools.store.pg import connect, create_schema
 
         self._conn = connect(url)
         self._lock = threading.Lock()
@@ -103,7 +103,7 @@ class SharedRateLimiter:
 
 def limiter_for(keys_url: str) -> Limiter:
     """The shared limiter when the keys live in PostgreSQL, else the in-process one."""
-    from agent.server.config import is_postgres
+    from shopagent.agent.server.config import is_postgres
 
     return SharedRateLimiter(keys_url) if is_postgres(keys_url) else RateLimiter()
 

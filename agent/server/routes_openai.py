@@ -23,14 +23,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
+from shopagent.agent.server.auth import CallerDep, KeyDep
+from shopagent.agent.server.errors import ApiError
+from shopagent.agent.server.logs import request_id_var
+from shopagent.agent.server.sse import frame, sse_response
+from shopagent.agent.server.turns import ServerRuntime, new_thread_id, with_cards
+from shopagent.agent.service import validate_message
 from starlette.responses import JSONResponse
-
-from agent.server.auth import CallerDep, KeyDep
-from agent.server.errors import ApiError
-from agent.server.logs import request_id_var
-from agent.server.sse import frame, sse_response
-from agent.server.turns import ServerRuntime, new_thread_id, with_cards
-from agent.service import validate_message
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 MODEL_ID = "shopagent"

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
+from shopagent.agent.server.auth import CallerDep
+from shopagent.agent.server.errors import ApiError
+from shopagent.agent.server.logs import request_id_var
+from shopagent.agent.server.sse import frame, sse_response
+from shopagent.agent.server.turns import ServerRuntime, with_cards
+from shopagent.agent.service import MAX_MESSAGE_CHARS, validate_message
 from starlette.responses import JSONResponse
-
-from agent.server.auth import CallerDep
-from agent.server.errors import ApiError
-from agent.server.logs import request_id_var
-from agent.server.sse import frame, sse_response
-from agent.server.turns import ServerRuntime, with_cards
-from agent.service import MAX_MESSAGE_CHARS, validate_message
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from agent.errors import ShopAgentError
+from shopagent.errors import ShopAgentError
 
 HEADER = "X-Shopper-Token"
 ALGORITHM = "HS256"

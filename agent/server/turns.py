@@ -17,15 +17,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import NothingToConfirm, ShopAgentError
-from agent.server.auth import Caller
-from agent.server.config import ServerConfig
-from agent.server.errors import ApiError, shopagent_error_parts
-from agent.server.keys import KeyStore
-from agent.server.logs import request_id_var, thread_id_var
-from agent.server.metrics import Metrics
-from agent.server.ratelimit import Limiter, RateLimiter
-from agent.service import ShopAgent, validate_message
+from shopagent.agent.server.auth import Caller
+from shopagent.agent.server.config import ServerConfig
+from shopagent.agent.server.errors import ApiError, shopagent_error_parts
+from shopagent.agent.server.keys import KeyStore
+from shopagent.agent.server.logs import request_id_var, thread_id_var
+from shopagent.agent.server.metrics import Metrics
+from shopagent.agent.server.ratelimit import Limiter, RateLimiter
+from shopagent.agent.service import ShopAgent, validate_message
+
+from shopagent.errors import NothingToConfirm, ShopAgentError
 
 log = logging.getLogger("shopagent.server.turns")
 

@@ -1,7 +1,7 @@
 """The store database on SQLite: catalog, stock, customers, orders (the default engine).
 
 Loaded from a store directory (``StoreData``); the inventory API, order tools and policy read
-it. The queries live in :class:`tools.store.queries.StoreQueries`, shared with PostgreSQL.
+it. The queries live in :class:`shopagent.tools.store.queries.StoreQueries`, shared with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import StoreNotFound
-from tools.store.queries import SCHEMA, StoreQueries
-from tools.store.schema import StoreData
-from tools.store.unavailable import unavailable_when_locked
+from shopagent.tools.store.queries import SCHEMA, StoreQueries
+from shopagent.tools.store.schema import StoreData
+from shopagent.tools.store.unavailable import unavailable_when_locked
+
+from shopagent.errors import StoreNotFound
 
 BUSY_TIMEOUT_S = 5.0
 """How long a statement waits for another connection's write lock before StorageUnavailable

@@ -23,9 +23,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-
-from agent.errors import StoreFormatError
-from tools.store.schema import (
+from shopagent.tools.store.schema import (
     Customer,
     Order,
     Product,
@@ -34,6 +32,8 @@ from tools.store.schema import (
     StoreData,
     StoreInfo,
 )
+
+from shopagent.errors import StoreFormatError
 
 STORE_FILE = "store.yaml"
 PRODUCTS_FILE = "products.jsonl"

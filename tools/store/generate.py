@@ -16,9 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tools.store import vocab
-from tools.store.files import gc_paused, write_store
-from tools.store.schema import (
+from shopagent.tools.store import vocab
+from shopagent.tools.store.files import gc_paused, write_store
+from shopagent.tools.store.schema import (
     Customer,
     Order,
     OrderItem,

@@ -7,11 +7,11 @@ a product id become one product with several variants; ``attr_*`` columns become
 ``"$1,299.00"`` or ``"1.299,00 €"`` are parsed; the currency defaults to the mapping's.
 
 Nothing is written unless every row is valid: the first problem raises
-:class:`~agent.errors.StoreFormatError` naming the import file, its line and the source column.
+:class:`~shopagent.errors.StoreFormatError` naming the import file, its line and the source column.
 The imported products are merged into the store directory's products (same id: replaced; new
 id: appended; or, with ``mode: replace``, the catalog is replaced), the merged store is checked
 exactly as ``read_store`` checks a store (so orders keep pointing at existing SKUs), and only
-then written with the atomic :func:`~tools.store.files.write_store`.
+then written with the atomic :func:`~shopagent.tools.store.files.write_store`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from agent.errors import StoreFormatError
-from tools.store import files
-from tools.store.schema import (
+from shopagent.tools.store import files
+from shopagent.tools.store.schema import (
     MAX_COUNT,
     Product,
     ReturnPolicy,
@@ -42,6 +40,8 @@ from tools.store.schema import (
     StoreInfo,
     Variant,
 )
+
+from shopagent.errors import StoreFormatError
 
 __all__ = [
     "ColumnMapping",

@@ -19,10 +19,10 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from shopagent.tools.store.queries import SCHEMA, StoreQueries
+from shopagent.tools.store.unavailable import unavailable_when_locked
 
-from agent.errors import ConfigError, StoreNotFound
-from tools.store.queries import SCHEMA, StoreQueries
-from tools.store.unavailable import unavailable_when_locked
+from shopagent.errors import ConfigError, StoreNotFound
 
 _NOW_SQLITE = re.compile(r"datetime\(\s*'now'\s*\)", re.I)
 _NOW_PG = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"

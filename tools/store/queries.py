@@ -16,7 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from tools.store.schema import Customer, Order, Product, ReturnPolicy, StoreData, StoreInfo
+from shopagent.tools.store.schema import (
+    Customer,
+    Order,
+    Product,
+    ReturnPolicy,
+    StoreData,
+    StoreInfo,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

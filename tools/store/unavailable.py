@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from agent.errors import StorageUnavailable
+from shopagent.errors import StorageUnavailable
 
 #: SQLite primary result codes of a database that is there but cannot be used right now:
 #: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.

@@ -1,0 +1,48 @@
+"""The runtime context: every dependency a node needs, injected by LangGraph per run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from langchain_core.language_models import BaseChatModel
+from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.understanding.intents import IntentRouter
+from shopagent.tools.protocols import Catalog, Handoffs, Inventory, Orders, Policy
+from shopagent.tools.results import VerifiedCustomer
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Dependencies for one run of the graph. Nodes read it; they never build clients."""
+
+    catalog: Catalog
+    inventory: Inventory
+    orders: Orders
+    policy: Policy
+    handoffs: Handoffs
+    router: IntentRouter
+    model: BaseChatModel
+    prompts: Prompts
+    clock: Callable[[], datetime]
+    store_name: str = "our store"
+    authenticated: VerifiedCustomer | None = None
+    """A customer the host system authenticated (trusted); None for anonymous shoppers."""
+    chat_verification: bool = True
+    """Whether an anonymous shopper may verify in the chat (email + order number or zip
+    code). False: only ``authenticated`` identifies a customer."""
+    search_k: int = 5
+    history_turns: int = 8
+    deadline: float | None = None
+    """``time.monotonic()`` by which the turn must answer (None: no budget)."""
+    compose_attempts: int = 1
+    """Model answers tried before the template (1 on the tiny local model)."""
+
+
+def remaining(ctx: AgentContext) -> float | None:
+    """Seconds left in the turn's budget (None: unlimited); never negative."""
+    if ctx.deadline is None:
+        return None
+    return max(0.0, ctx.deadline - time.monotonic())

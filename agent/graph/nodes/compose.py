@@ -1,0 +1,120 @@
+"""compose: the model writes the answer from tool results; the verifier decides if it ships."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from shopagent.agent.answering.facts import Facts, collect, focus_products
+from shopagent.agent.answering.templates import template_answer
+from shopagent.agent.answering.verify import verify_answer
+from shopagent.agent.graph.context import AgentContext, remaining
+from shopagent.agent.graph.state import AgentState, last_user_text
+from shopagent.agent.safety.guardrails import leaks_system_prompt, refusal, sanitize_facts
+
+log = logging.getLogger("shopagent.compose")
+
+MIN_MODEL_SECONDS = 1.0
+"""Below this much budget left, answer from the template without asking the model."""
+
+TEMPLATE_ONLY = frozenset(
+    {"greeting", "out_of_scope", "human_handoff", "return_request", "cancel_order"}
+)
+"""Intents answered by templates only: no facts to phrase, or writes that must be exact."""
+
+
+def _history(state: AgentState, turns: int) -> list[AnyMessage]:
+    """The last ``turns`` exchanges before the current message (bounded prompt memory)."""
+    if turns <= 0:
+        return []
+    past = [m for m in state.get("messages", [])[:-1] if isinstance(m, HumanMessage | AIMessage)]
+    return past[-2 * turns :]
+
+
+def _messages(state: AgentState, ctx: AgentContext, facts: Facts) -> list[AnyMessage]:
+    system = ctx.prompts.system.format(store_name=ctx.store_name)
+    body = ctx.prompts.compose.format(
+        facts="\n".join(f"- {line}" for line in facts.lines()), message=last_user_text(state)
+    )
+    return [SystemMessage(system), *_history(state, ctx.history_turns), HumanMessage(body)]
+
+
+def _tokens(reply: AIMessage) -> int:
+    usage = getattr(reply, "usage_metadata", None) or {}
+    return int(usage.get("total_tokens", 0))
+
+
+async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Answer from facts only: model answer if it passes verification, else the template."""
+    ctx = runtime.context
+    intent = state.get("intent", "")
+    calls = state.get("tool_calls", [])
+    facts = collect(calls)
+    focus_products(facts, intent, state.get("targets", []), calls)
+    clean = sanitize_facts(facts)  # planted instructions never reach the shopper or the model
+    fallback = template_answer(
+        intent,
+        clean,
+        store=ctx.store_name,
+        decision=state.get("decision"),
+        proposal=state.get("proposal"),
+    )
+    if state.get("guardrail"):
+        fallback = refusal(state["guardrail"], ctx.store_name)
+    answer, source = fallback, "template"
+    llm_calls, tokens = state.get("llm_calls", 0), state.get("tokens", 0)
+
+    if intent not in TEMPLATE_ONLY and facts.lines():
+        messages = _messages(state, ctx, clean)
+        evidence = "\n".join([fallback, *facts.lines(limit=50)])
+        for _ in range(ctx.compose_attempts):
+            budget = remaining(ctx)
+            if budget is not None and budget < MIN_MODEL_SECONDS:
+                log.warning("%.1fs of the turn budget left: answering from template", budget)
+                source = "template (time budget)"
+                break
+            try:
+                reply = await asyncio.wait_for(ctx.model.ainvoke(messages), budget)
+            except TimeoutError as exc:
+                spent = remaining(ctx) == 0.0
+                log.warning("model timed out (%s); answering from template", exc or "budget")
+                source = "template (time budget)" if spent else "template (model unavailable)"
+                break
+            except Exception as exc:  # a failing model must never fail the turn
+                log.warning("model call failed, answering from template: %s", exc)
+                source = "template (model unavailable)"
+                break
+            llm_calls += 1
+            tokens += _tokens(reply)
+            text = str(reply.content).strip()
+            problems = verify_answer(
+                text, facts, evidence=evidence, user_message=last_user_text(state), intent=intent
+            )
+            if leaks_system_prompt(text, messages[0].text):
+                problems.append("leaks the system prompt")
+            if not problems:
+                answer, source = text, "model"
+                break
+            log.info("model answer rejected: %s", "; ".join(problems))
+            source = "template (verification failed)"
+
+    helpful = intent == "greeting" or bool(
+        facts.lines()
+        or facts.handoff
+        or facts.return_checks
+        or facts.cancel_check
+        or facts.return_created
+        or facts.cancel_result
+    )
+    return {
+        "strikes": 0 if helpful else state.get("strikes", 0) + 1,
+        "answer": answer,
+        "answer_source": source,
+        "llm_calls": llm_calls,
+        "tokens": tokens,
+        "pending_intent": None,
+        "messages": [AIMessage(answer)],
+    }

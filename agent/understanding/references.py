@@ -1,0 +1,75 @@
+"""Resolving what a turn refers to ("it", "the second", "the cheaper one") from the focus."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.understanding.slots import Slots
+from shopagent.tools.store.schema import Product
+
+PRODUCT_INTENTS = frozenset({"product_search", "product_question", "price_stock", "compare"})
+FOLLOW_UP_INTENTS = frozenset({"product_question", "price_stock", "compare", "return_policy"})
+
+
+def resolve_targets(
+    slots: Slots, focus: list[FocusItem], intent: str, current: FocusItem | None = None
+) -> list[FocusItem]:
+    """The products this turn refers to; empty when it names new products.
+
+    Pure function: positional ("the second") and comparative ("the cheaper one") references
+    pick from the list last shown (``focus``); pronouns ("it") refer to the product last
+    talked about (``current``), else the first shown; a message with its own product words
+    refers to none.
+    """
+    if not focus and current is None:
+        return []
+    first = [current] if current is not None else focus[:1]
+    if not focus:
+        focus = first
+    if slots.ordinal is not None:
+        index = slots.ordinal - 1 if slots.ordinal > 0 else len(focus) - 1
+        return [focus[index]] if 0 <= index < len(focus) else []
+    if slots.cheaper or slots.pricier:
+        ranked = sorted(focus, key=lambda f: Decimal(f["price"]))
+        return [ranked[0] if slots.cheaper else ranked[-1]]
+    if slots.query and intent == "product_search":
+        return []
+    if slots.query and not slots.reference:
+        return []
+    if intent == "compare":
+        return focus[:2]
+    named_variant = slots.color or slots.size or slots.variant
+    if intent in FOLLOW_UP_INTENTS or slots.reference or named_variant:
+        return first
+    return []
+
+
+def variant_value(product: Product | None, query: str) -> str | None:
+    """The product's variant value that the query's words name ("coral" -> "Coral"), if any."""
+    words = set(re.findall(r"[a-z0-9]+", query.casefold()))
+    if product is None or not words:
+        return None
+    for variant in product.variants:
+        for value in variant.attributes.values():
+            if words <= set(re.findall(r"[a-z0-9]+", str(value).casefold())):
+                return str(value)
+    return None
+
+
+def is_follow_up(slots: Slots, focus: list[FocusItem]) -> bool:
+    """A short message that only makes sense about the products already shown."""
+    return (
+        bool(focus)
+        and not slots.query
+        and (
+            slots.reference
+            or slots.ordinal is not None
+            or slots.cheaper
+            or slots.pricier
+            or bool(slots.color)
+            or bool(slots.size)
+            or bool(slots.variant)
+        )
+    )
