@@ -39,11 +39,9 @@ class FocusItem(TypedDict):
     """Set when the item was offered as a line of one of the customer's orders."""
 
 
-class AgentState(TypedDict, total=False):
-    """Conversation state. Per-turn keys are reset by ``understand``."""
+class TurnState(TypedDict, total=False):
+    """Keys that hold for one turn only: ``understand`` resets them at the start of a turn."""
 
-    messages: Annotated[list[AnyMessage], bounded_messages]
-    # per turn
     intent: str
     intents: list[str]
     spans: dict[str, str]
@@ -63,7 +61,12 @@ class AgentState(TypedDict, total=False):
     answer_source: str
     llm_calls: int
     tokens: int
-    # carried across turns
+
+
+class CarriedState(TypedDict, total=False):
+    """Keys carried across the turns of a thread (checkpointed with it)."""
+
+    messages: Annotated[list[AnyMessage], bounded_messages]
     focus: list[FocusItem]
     """The products last shown (for "the second", "the cheaper one")."""
     current: FocusItem | None
@@ -77,6 +80,14 @@ class AgentState(TypedDict, total=False):
     strikes: int
     """Unhelpful turns in a row (clarifications, nothing found); 3 hand over to a person."""
     handoff_reason: str | None
+
+
+class AgentState(CarriedState, TurnState, total=False):
+    """Conversation state: what a thread carries plus what one turn computes."""
+
+
+TURN_KEYS: frozenset[str] = frozenset(TurnState.__annotations__)
+"""The per-turn keys (reset by ``understand``)."""
 
 
 def last_user_text(state: AgentState) -> str:
