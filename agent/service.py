@@ -191,7 +191,8 @@ class ShopAgent:
         Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started
         on loopback over the store database.
         """
-        from shopagent.agent.models.factory import build_chat_model, capabilities
+        from shopagent.agent.models.capabilities import capabilities
+        from shopagent.agent.models.providers import build_chat_model
         from shopagent.agent.understanding.intents import EmbeddingRouter
         from shopagent.tools.catalog import open_catalog
         from shopagent.tools.embeddings import get_embedder

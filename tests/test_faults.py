@@ -26,7 +26,7 @@ from factories import IN_WINDOW, tiny_store
 from openai_server import FakeOpenAI, serve_fake_openai
 from server_app import FAITHFUL, SECRET, KeywordRouter, shopper_token
 from shopagent.agent.answering.templates import INVENTORY_DOWN
-from shopagent.agent.models.factory import build_chat_model
+from shopagent.agent.models.providers import build_chat_model
 from shopagent.agent.server.app import create_app
 from shopagent.agent.server.config import ServerConfig
 from shopagent.agent.server.keys import KeyStore

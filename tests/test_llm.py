@@ -19,16 +19,10 @@ from fastapi.responses import JSONResponse
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
-from shopagent.agent.models import factory as llm
-from shopagent.agent.models import local as local_model
-from shopagent.agent.models.factory import (
-    ModelCapabilities,
-    ModelSpec,
-    build_chat_model,
-    capabilities,
-    parse_spec,
-)
-from shopagent.agent.models.local import (
+from shopagent.agent.models import gguf as local_model
+from shopagent.agent.models import openai_chat, transformers_chat
+from shopagent.agent.models.capabilities import ModelCapabilities, capabilities
+from shopagent.agent.models.gguf import (
     LOCAL_MODEL_NAME,
     MARKER_NAME,
     convert_gguf,
@@ -36,6 +30,7 @@ from shopagent.agent.models.local import (
     is_converted,
     local_model_status,
 )
+from shopagent.agent.models.providers import ModelSpec, build_chat_model, parse_spec
 
 from shopagent.errors import ConfigError, ModelUnavailable
 from shopagent.settings import Settings
@@ -146,9 +141,9 @@ def test_hf_directory_with_one_gguf_converts_it(
         seen.append((source, dest))
         return dest
 
-    monkeypatch.setattr(llm, "convert_gguf", fake_convert)
-    assert llm._resolve_hf_target(str(gguf.parent), settings) == str(seen[0][1])
-    assert llm._resolve_hf_target(str(gguf), settings) == str(seen[1][1])
+    monkeypatch.setattr(transformers_chat, "convert_gguf", fake_convert)
+    assert transformers_chat.resolve_hf_target(str(gguf.parent), settings) == str(seen[0][1])
+    assert transformers_chat.resolve_hf_target(str(gguf), settings) == str(seen[1][1])
     source, dest = seen[0]
     assert source == gguf and dest.parent == settings.models_dir
     assert dest.name.startswith("gguf-tiny-q4-")
@@ -283,7 +278,7 @@ def test_openai_credentials_come_from_settings_only(
     assert model.openai_api_key.get_secret_value() == "sk-test"
     assert model.openai_api_base == "https://api.openai.com/v1"
     assert model.request_timeout == 10.0
-    assert model.max_retries == llm.OPENAI_MAX_RETRIES
+    assert model.max_retries == openai_chat.OPENAI_MAX_RETRIES
     assert capabilities(model) == ModelCapabilities(
         tool_calling=True, json_output=True, streaming=True, name="openai:gpt-4o-mini", local=False
     )
@@ -406,7 +401,7 @@ def test_openai_text_reply_with_usage(
         {"role": "user", "content": "hi"},
     ]
     assert sent["body"]["temperature"] == 0.0
-    assert sent["auth"] == f"Bearer {llm._PLACEHOLDER_API_KEY}"
+    assert sent["auth"] == f"Bearer {openai_chat._PLACEHOLDER_API_KEY}"
 
 
 def test_openai_tool_calls(openai_server: FakeOpenAI, openai_model: BaseChatModel) -> None:
@@ -466,11 +461,11 @@ def test_openai_gives_up_after_max_retries(
 ) -> None:
     import openai
 
-    for _ in range(llm.OPENAI_MAX_RETRIES + 1):
+    for _ in range(openai_chat.OPENAI_MAX_RETRIES + 1):
         openai_server.fail(503)
     with pytest.raises(openai.InternalServerError):
         openai_model.invoke("hi")
-    assert len(openai_server.requests) == llm.OPENAI_MAX_RETRIES + 1
+    assert len(openai_server.requests) == openai_chat.OPENAI_MAX_RETRIES + 1
 
 
 def test_openai_missing_usage_is_estimated(

@@ -264,7 +264,7 @@ def doctor() -> None:
 def setup(model: Model = None) -> None:
     """Prepare the local model (convert the bundled GGUF once)."""
     quiet_logs()
-    from shopagent.agent.models.local import ensure_local_model
+    from shopagent.agent.models.gguf import ensure_local_model
 
     path = ensure_local_model(_settings(model))
     out.print(f"local model ready at {path}")

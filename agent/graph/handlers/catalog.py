@@ -183,5 +183,3 @@ def _category_in(turn: Turn) -> str | None:
         if category.casefold() in text or category.casefold().rstrip("s") in text:
             return category
     return None
-
-

@@ -21,7 +21,6 @@ async def order_status(turn: Turn) -> None:
     )
 
 
-
 def _line_focus(number: str, sku: str, name: str, price: Any, category: str, pid: str) -> FocusItem:
     return {
         "product_id": pid,
@@ -150,5 +149,3 @@ async def human_handoff(turn: Turn) -> None:
             reason=reason,
         ),
     )
-
-

@@ -76,8 +76,5 @@ def _error(exc: ShopAgentError) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": str(exc).split("\n")[0]}
 
 
-
 def user_text(turn: Turn) -> str:
     return last_user_text(turn.state)
-
-
