@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from shopagent.agent.answering.prompts import Prompts
 from shopagent.agent.graph.build import build_graph
 from shopagent.agent.graph.context import AgentContext
-from shopagent.agent.graph.state import ToolCall
+from shopagent.agent.records import ToolCall
 from shopagent.agent.safety.guardrails import mask_pii
 from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.agent.understanding.model_router import make_router

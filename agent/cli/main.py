@@ -279,15 +279,20 @@ def inventory_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opt
     serve(_settings().database, host, port)
 
 
+PLUGINS = "shopagent.cli"
+"""Entry-point group of command groups that live with their feature (pyproject.toml): each
+entry point is a ``register(app)`` function. This module imports none of them, so the
+layers below (and peers such as the HTTP server and the eval suite) stay independent."""
+
+
 def _register_plugins() -> None:
-    """Command groups that live with their feature: search/import, evals, the HTTP server."""
+    from importlib.metadata import entry_points
+
     from shopagent.agent.cli.search import register as register_search
-    from shopagent.agent.server.cli import register as register_server
-    from shopagent.evals.cli import eval_app
 
     register_search(app, store_app)
-    register_server(app)
-    app.add_typer(eval_app, name="eval")
+    for plugin in sorted(entry_points(group=PLUGINS), key=lambda e: e.name):
+        plugin.load()(app)
 
 
 _register_plugins()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph.message import add_messages
+from shopagent.agent.records import FocusItem, ToolCall
 from typing_extensions import TypedDict
 
 MAX_MESSAGES = 40
@@ -16,27 +17,6 @@ def bounded_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[An
     """``add_messages``, then keep only the newest ``MAX_MESSAGES``."""
     merged = add_messages(left, right)
     return merged[-MAX_MESSAGES:]
-
-
-class ToolCall(TypedDict):
-    """One tool call of a turn, as reported by ``ask --json``."""
-
-    name: str
-    args: dict[str, Any]
-    ok: bool
-    result: Any
-
-
-class FocusItem(TypedDict):
-    """A product the conversation is about (for "it", "the second", "the cheaper one")."""
-
-    product_id: str
-    name: str
-    sku: str
-    price: str
-    category: str
-    order_number: NotRequired[str]
-    """Set when the item was offered as a line of one of the customer's orders."""
 
 
 class TurnState(TypedDict, total=False):
