@@ -23,7 +23,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.memory import InMemorySaver
-from shopagent.agent.service import ShopAgent, fixed_clock
+from shopagent.agent.graph.clock import fixed_clock
+from shopagent.agent.service import ShopAgent
 from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.evals.format import Fixtures
 from shopagent.evals.store import EvalStore
