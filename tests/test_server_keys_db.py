@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 from server_app import TestServer
-
 from shopagent.agent.server.keys import KeyStore
+
 from shopagent.errors import StorageUnavailable
 
 
