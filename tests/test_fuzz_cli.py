@@ -288,7 +288,7 @@ class CliWorld:
         from shopagent.agent.cli.main import app
         from shopagent.agent.server.keys import KeyStore
         from shopagent.tools.catalog import open_catalog
-        from shopagent.tools.store import files
+        from shopagent.tools.store import writer
         from shopagent.tools.store.db import StoreDB
 
         from shopagent.settings import Settings
@@ -300,7 +300,7 @@ class CliWorld:
         self.cwd.mkdir(parents=True, exist_ok=True)
         self.settings = Settings(home=self.home)
         self.base = tiny_store()
-        files.write_store(self.base, self.settings.store_path)
+        writer.write_store(self.base, self.settings.store_path)
         db = StoreDB(self.settings.database)
         db.load(self.base)
         db.close()

@@ -32,7 +32,7 @@ from factories import tiny_store
 from fuzz_common import HOSTILE, Outcome, deep_json, fuzz_settings, hostile_text
 from hypothesis import given
 from hypothesis import strategies as st
-from shopagent.tools.store import files
+from shopagent.tools.store import files, parsing, writer
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.importer import import_catalog
 
@@ -337,7 +337,7 @@ class ImportTarget:
 
     def reset(self) -> None:
         shutil.rmtree(self.store.parent, ignore_errors=True)
-        files.write_store(self.base, self.store)
+        writer.write_store(self.base, self.store)
 
     def run(self, case: dict[str, Any]) -> Outcome:
         """One import of hostile files; every problem in the outcome."""
@@ -432,7 +432,7 @@ class StoreDirTarget:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.base = root / "base"
-        files.write_store(tiny_store(), self.base)
+        writer.write_store(tiny_store(), self.base)
 
     def run(self, edit: dict[str, Any]) -> Outcome:
         work = Path(tempfile.mkdtemp(prefix="dir-", dir=self.root)) / "store"
@@ -553,7 +553,7 @@ def test_deep_input_is_refused_with_file_line_and_hint(tmp_path: Path) -> None:
     mapping = yaml.safe_dump({"columns": COLUMNS}).encode()
     row = {"id": "N1", "title": "T", "brand": "B", "category": "C", "sku": "S1", "price": "1"}
     good = json.dumps({c: row.get(c, "") for c in COLUMNS}).encode()
-    for depth in (files.MAX_NESTING + 1, 999, 5_000, 100_000):
+    for depth in (parsing.MAX_NESTING + 1, 999, 5_000, 100_000):
         error = _refusal(good + b"\n\n" + deep_json(depth, "dict").encode(), mapping, tmp_path)
         assert (error.file, error.line) == ("catalog.jsonl", 3), error
         assert "nested too deeply" in str(error) and "flatten" in error.hint
@@ -561,8 +561,8 @@ def test_deep_input_is_refused_with_file_line_and_hint(tmp_path: Path) -> None:
         assert error.file == "mapping.yaml" and error.line > 1, error
         assert "nested too deeply" in str(error)
     # as deep as allowed is fine (the extra column is not mapped)
-    nested = good[:-1] + b', "x": ' + deep_json(files.MAX_NESTING - 1).encode() + b"}"
-    assert files.nesting_depth(json.loads(nested)) == files.MAX_NESTING
+    nested = good[:-1] + b', "x": ' + deep_json(parsing.MAX_NESTING - 1).encode() + b"}"
+    assert parsing.nesting_depth(json.loads(nested)) == parsing.MAX_NESTING
     (tmp_path / "ok.jsonl").write_bytes(nested)
     (tmp_path / "ok.yaml").write_bytes(mapping)
     result = import_catalog(tmp_path / "ok.jsonl", tmp_path / "ok.yaml", tmp_path / "s")
@@ -571,17 +571,17 @@ def test_deep_input_is_refused_with_file_line_and_hint(tmp_path: Path) -> None:
 
 def test_nesting_depth_measures_shared_and_cyclic_values() -> None:
     shared: list[Any] = [[1]]
-    assert files.nesting_depth(7) == 0
-    assert files.nesting_depth({"a": shared, "b": [shared]}) == 4
+    assert parsing.nesting_depth(7) == 0
+    assert parsing.nesting_depth({"a": shared, "b": [shared]}) == 4
     bomb = yaml.safe_load(RAW_MAPPINGS[-1])  # 9**9 leaves when expanded
-    assert files.nesting_depth(bomb) == 10
+    assert parsing.nesting_depth(bomb) == 10
     cycle: list[Any] = []
     cycle.append(cycle)
-    assert files.nesting_depth(cycle) > files.MAX_NESTING
+    assert parsing.nesting_depth(cycle) > parsing.MAX_NESTING
     deep: list[Any] = []
     for _ in range(50_000):  # deeper than any recursion could measure
         deep = [deep]
-    assert files.nesting_depth(deep) == 50_001
+    assert parsing.nesting_depth(deep) == 50_001
 
 
 def test_a_clean_import_is_accepted_and_checked(target: ImportTarget) -> None:

@@ -15,7 +15,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 import respx
-from shopagent.tools.http import HttpClient, UpstreamHTTPError, parse_retry_after
+from shopagent.tools.http import HttpClient, UpstreamHTTPError
+from shopagent.tools.http_errors import parse_retry_after
 from shopagent.tools.inventory_api import FaultConfig, RunningServer, create_app, serve_in_thread
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import (
