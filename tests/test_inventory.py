@@ -41,7 +41,6 @@ from shopagent.tools.store.schema import (
 )
 
 from shopagent.errors import ConfigError, InventoryUnavailable, StoreNotFound
-from shopagent.settings import Settings
 
 KNOWN = ["TEE-S", "TEE-M", "MUG-1"]
 
@@ -463,9 +462,10 @@ async def test_malformed_response_is_unavailable_and_counts_as_failure() -> None
             assert inv.breaker.failures == 2
 
 
-def test_inventory_from_url_uses_settings(server: RunningServer, faults: FaultConfig) -> None:
-    settings = Settings(inventory_timeout_s=0.7, inventory_retries=1)
-    inv = inventory_from_url(server.url, settings)
+def test_inventory_from_url_uses_timeout_and_retries(
+    server: RunningServer, faults: FaultConfig
+) -> None:
+    inv = inventory_from_url(server.url, timeout_s=0.7, retries=1)
     assert inv.client.timeout == 0.7 and inv.client.max_attempts == 2
     assert inv.client.base_url == server.url + "/"
     assert inv.client.deadline_s >= 0.7 * 2
@@ -476,7 +476,7 @@ def test_inventory_from_url_uses_settings(server: RunningServer, faults: FaultCo
 
     assert asyncio.run(run())["MUG-1"].stock == 120
     with pytest.raises(ConfigError, match="SHOPAGENT_INVENTORY_URL"):
-        inventory_from_url("localhost:8000", settings)
+        inventory_from_url("localhost:8000", timeout_s=0.7, retries=1)
 
 
 # -- InMemoryInventory and db_quotes -------------------------------------------------------
