@@ -58,7 +58,9 @@ async def build_context(
             server = serve_in_thread(create_app(db))
             stack.callback(server.stop)
             url = server.url
-        inventory = inventory_from_url(url, settings)
+        inventory = inventory_from_url(
+            url, timeout_s=settings.inventory_timeout_s, retries=settings.inventory_retries
+        )
         stack.push_async_callback(inventory.aclose)
     embedder = get_embedder()
     chat_model = model or build_chat_model(settings.model, settings)
