@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from shopagent.agent.cli.common import err, friendly, quiet_logs
+from shopagent.agent.cli.common import err, friendly, json_error, quiet_logs
 from typer.core import TyperGroup
 
 from shopagent.errors import ShopAgentError
@@ -149,14 +149,18 @@ def ask(
     """Ask one question (use --thread to continue a conversation)."""
     from shopagent.agent.service import validate_message
 
-    validate_message(message)
-    quiet_logs()
-
     async def run():
         async with await _open(_settings(model)) as agent:
             return await agent.ask(message, thread_id=thread, customer_email=customer)
 
-    result = asyncio.run(run())
+    try:
+        validate_message(message)
+        quiet_logs()
+        result = asyncio.run(run())
+    except Exception as exc:
+        if json_out:  # scripts read the last line: it is JSON on failure too
+            raise json_error(exc) from None
+        raise
     if json_out:
         print(result.model_dump_json())
     else:

@@ -17,12 +17,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
+from shopagent.errors import ConfigError
+
+try:
+    import psycopg
+    from psycopg.rows import dict_row
+except ImportError as exc:  # pragma: no cover - depends on how ShopAgent was installed
+    raise ConfigError(
+        "PostgreSQL support is not installed (a postgresql:// URL was given)",
+        hint="pip install 'shopagent[postgres]' (make install does), or use a SQLite path",
+    ) from exc
 from shopagent.tools.store.queries import SCHEMA, StoreQueries
 from shopagent.tools.store.unavailable import unavailable_when_locked
 
-from shopagent.errors import ConfigError, StoreNotFound
+from shopagent.errors import StoreNotFound
 
 _NOW_SQLITE = re.compile(r"datetime\(\s*'now'\s*\)", re.I)
 _NOW_PG = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
