@@ -6,7 +6,7 @@ importing the graph's state.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -30,3 +30,17 @@ class FocusItem(TypedDict):
     category: str
     order_number: NotRequired[str]
     """Set when the item was offered as a line of one of the customer's orders."""
+
+
+AnswerSource = Literal[
+    "model",
+    "template",
+    "template (verification failed)",
+    "template (model unavailable)",
+    "template (time budget)",
+    "clarify",
+    "confirm",
+]
+"""Where a turn's answer came from (``answer_source`` in ``ask --json`` and the HTTP API):
+the model (verified), a template (and why the model's answer was not used), a clarifying
+question, or a confirmation question."""

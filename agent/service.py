@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -21,7 +21,7 @@ from shopagent.agent.graph.build import build_graph
 from shopagent.agent.graph.checkpoints import TURN_READS, TurnReads, read_once
 from shopagent.agent.graph.context import AgentContext
 from shopagent.agent.graph.wiring import build_context
-from shopagent.agent.records import ToolCall
+from shopagent.agent.records import AnswerSource, ToolCall
 from shopagent.agent.safety.guardrails import mask_pii
 from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.tools.protocols import Catalog, Inventory
@@ -42,7 +42,7 @@ class TurnResult(BaseModel):
     intents: list[str] = Field(default_factory=list)
     slots: dict[str, Any] = Field(default_factory=dict)
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    answer_source: str = ""
+    answer_source: AnswerSource | Literal[""] = ""
     clarify: bool = False
     confirmation: dict[str, Any] | None = Field(
         None, description="A pending action the shopper must confirm (yes/no), if any."

@@ -126,3 +126,13 @@ def test_ask_json_fails_with_json(home: Path) -> None:
     empty = CliRunner().invoke(app, ["ask", "--json", "   "])
     assert empty.exit_code == 2
     assert set(json.loads(empty.stdout.strip().splitlines()[-1])) == {"error", "hint"}
+
+
+def test_readme_lists_every_answer_source() -> None:
+    from typing import get_args
+
+    from shopagent.agent.records import AnswerSource
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [value for value in get_args(AnswerSource) if f"| `{value}` |" not in readme]
+    assert not missing, f"README's answer_source table lacks {missing}"
