@@ -163,9 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from shopagent.agent.understanding.search_request import parse_search_request
     from shopagent.tools.catalog import ChromaCatalog, facets
     from shopagent.tools.embeddings import make_embedder
-    from shopagent.agent.understanding.search_request import parse_search_request
     from shopagent.tools.store.generate import generate_store
 
     console = Console(stderr=True)
