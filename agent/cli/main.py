@@ -245,14 +245,16 @@ def demo(model: Model = None) -> None:
 
 # -- operations ----------------------------------------------------------------------------
 @app.command()
-def doctor() -> None:
+def doctor(
+    probe: Annotated[bool, typer.Option(help="Probe the model's capabilities now.")] = False,
+) -> None:
     """Check model files, store, index and inventory API; print fixes for what is missing."""
     from shopagent.agent.cli.doctor import run_checks
 
     settings = _settings()
     table = Table("check", "status", "detail / fix")
     failed = False
-    for name, ok, detail in run_checks(settings):
+    for name, ok, detail in run_checks(settings, probe=probe):
         failed |= not ok
         table.add_row(name, "[green]ok[/]" if ok else "[red]missing[/]", detail)
     out.print(table)
