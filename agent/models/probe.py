@@ -77,9 +77,10 @@ def _unbound(model: Any) -> Any:
 
 
 def probed(model: Any, settings: Settings) -> ModelCapabilities:
-    """:func:`probe_capabilities` for the model ``settings.model`` names, cached under
-    ``settings.home`` (what ``ShopAgent.open`` calls on first use)."""
-    return probe_capabilities(model, settings.model, cache_path_for(settings))
+    """:func:`probe_capabilities` cached under ``settings.home`` (what ``ShopAgent.open``
+    calls). The spec is the one the model was built from (``capabilities(model).name``), not
+    ``settings.model``: an injected model (evals, tests) never writes under another's spec."""
+    return probe_capabilities(model, capabilities(model).name, cache_path_for(settings))
 
 
 def read_cache(cache_path: Path) -> dict[str, dict[str, Any]]:
