@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         "zip code). `shopagent serve` turns it off unless set: there the signed shopper token "
         "is the only identity.",
     )
+    act_mode: Literal["deterministic", "tools"] = Field(
+        "deterministic",
+        description="How the act step picks tools: fixed per intent, or chosen by the model "
+        "(`tools`; only for a model whose capability probe found tool calling).",
+    )
+    max_tool_calls: int = Field(4, ge=1, le=16, description="Model tool calls per turn.")
     turn_budget_s: float = Field(
         30.0, gt=0, description="Most seconds a turn may take; slower parts degrade honestly."
     )

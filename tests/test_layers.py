@@ -41,6 +41,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("shopagent.agent.server.cli", "shopagent.agent.cli.common"): (
         "command groups share the CLI's error display (every group shows errors alike)"
     ),
+    ("shopagent.agent.mcp.stdio", "shopagent.agent.cli.common"): (
+        "command groups share the CLI's error display (every group shows errors alike)"
+    ),
     ("shopagent.evals.cli", "shopagent.agent.cli.common"): (
         "command groups share the CLI's error display (every group shows errors alike)"
     ),
@@ -60,10 +63,17 @@ def module_name(path: Path) -> str:
     return ".".join([FOLDERS[parts[0]], *parts[1:]])
 
 
+SAME_ROOM = {
+    # MCP is one of the server's transports (/mcp shares its keys, shopper tokens and errors)
+    "shopagent.agent.mcp": "shopagent.agent.server",
+}
+
+
 def room(module: str) -> str:
     parts = module.split(".")
     if len(parts) > 2 and parts[1] == "agent":
-        return ".".join(parts[:3])
+        name = ".".join(parts[:3])
+        return SAME_ROOM.get(name, name)
     return ".".join(parts[:2])
 
 

@@ -9,11 +9,13 @@ from shopagent.settings import Settings
 Check = tuple[str, bool, str]
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Every check as (name, ok, detail-or-fix). Never raises."""
+def run_checks(settings: Settings, *, probe: bool = False) -> list[Check]:
+    """Every check as (name, ok, detail-or-fix). Never raises. ``probe``: probe the chat
+    model's capabilities now when they are not cached yet (builds the model)."""
     checks: list[Check] = [
         _embeddings(),
         _model(settings),
+        _capabilities(settings, probe),
         _store(settings),
         _index(settings),
         _inventory(settings),
@@ -36,6 +38,36 @@ def _model(settings: Settings) -> Check:
 
     ok, detail = local_model_status(settings)
     return ("chat model (local)", ok, detail)
+
+
+def _capabilities(settings: Settings, probe: bool) -> Check:
+    from shopagent.agent.models.probe import cache_path_for, cached_capabilities
+
+    from shopagent.errors import ShopAgentError
+
+    name, cache = "model capabilities", cache_path_for(settings)
+    entry = cached_capabilities(settings.model, cache)
+    if entry is None and probe:
+        from shopagent.agent.models.probe import probe_capabilities
+        from shopagent.agent.models.providers import build_chat_model
+
+        try:
+            probe_capabilities(build_chat_model(settings.model, settings), settings.model, cache)
+        except ShopAgentError as exc:
+            return (name, False, f"cannot probe: {str(exc).splitlines()[0]}")
+        entry = cached_capabilities(settings.model, cache)
+    if entry is None:
+        return (name, True, "not probed yet (probed on first use; `shopagent doctor --probe`)")
+
+    def yes(flag: str) -> str:
+        return "yes" if entry.get(flag) else "no"
+
+    return (
+        name,
+        True,
+        f"tool calling {yes('tool_calling')}, JSON mode {yes('json_output')} "
+        f"(probed {entry.get('probed_at', '?')})",
+    )
 
 
 def _store(settings: Settings) -> Check:

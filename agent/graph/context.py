@@ -39,6 +39,11 @@ class AgentContext:
     """``time.monotonic()`` by which the turn must answer (None: no budget)."""
     compose_attempts: int = 1
     """Model answers tried before the template (1 on the tiny local model)."""
+    tool_calling_act: bool = False
+    """Tool-calling act mode: the model picks the turn's tools (a model that passed the
+    capability probe, and ``settings.act_mode == "tools"``); False: deterministic handlers."""
+    max_tool_calls: int = 4
+    """Tool calls the model may make in one turn (tool-calling act mode)."""
 
 
 def remaining(ctx: AgentContext) -> float | None:

@@ -65,6 +65,10 @@ async def build_context(
     embedder = get_embedder()
     chat_model = model or build_chat_model(settings.model, settings)
     caps = capabilities(chat_model)
+    if settings.act_mode == "tools":  # only a model that passes the probe
+        from shopagent.agent.models.probe import probed
+
+        caps = probed(chat_model, settings)
     if checkpointer is None:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -89,5 +93,7 @@ async def build_context(
         history_turns=settings.history_turns if caps.tool_calling else 0,
         # a capable (tool-calling) model gets a second try; the tiny default one call
         compose_attempts=2 if caps.tool_calling else 1,
+        tool_calling_act=settings.act_mode == "tools" and caps.tool_calling,
+        max_tool_calls=settings.max_tool_calls,
     )
     return context, checkpointer, caps.name

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -83,6 +83,9 @@ class ScriptedChatModel(BaseChatModel):
     ``shopagent.agent.models.capabilities.capabilities`` so graph code can be tested against weaker
     models too.
     """
+
+    declared_only: ClassVar[bool] = True
+    """Never probed (agent/models/probe.py): probing would consume the script."""
 
     steps: list[Any] = Field(default_factory=list)
     model_name: str = "scripted"

@@ -250,6 +250,9 @@ def create_app(
 
     app.include_router(routes_threads.router)
     app.include_router(routes_openai.router)
+    from shopagent.agent.mcp.http import mount_mcp  # the MCP room builds on this one
+
+    mount_mcp(app)  # /mcp: the tools over MCP (streamable HTTP)
 
     static = resources.files("shopagent.agent.server").joinpath("static")
     app.mount("/widget", StaticFiles(directory=str(static), html=True), name="widget")

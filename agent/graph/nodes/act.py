@@ -17,7 +17,14 @@ async def act(
     """Run the handlers of every intent of the turn (multi-intent turns call several)."""
     thread_id = str(config.get("configurable", {}).get("thread_id", ""))
     turn = Turn(runtime.context, state, thread_id, runtime.stream_writer)
-    for intent in state.get("intents") or [state.get("intent", "")]:
+    intents = state.get("intents") or [state.get("intent", "")]
+    if runtime.context.tool_calling_act:  # the model picks the tools (act_tools.py)
+        from shopagent.agent.graph.nodes.act_tools import model_turn
+
+        intents, state = await model_turn(turn, intents, state)
+    for intent in intents:
+        if turn.clarify or turn.proposal:
+            break
         handler = HANDLERS.get(intent)
         if handler:
             await handler(turn)
@@ -29,6 +36,8 @@ async def act(
         "tool_calls": turn.calls,
         "clarify": turn.clarify,
         "proposal": turn.proposal,
+        "llm_calls": state.get("llm_calls", 0),
+        "tokens": state.get("tokens", 0),
     }
     if turn.focus is not None:
         update["focus"] = turn.focus

@@ -1,0 +1,336 @@
+"""act, tool-calling mode: a capable model picks the turn's tools, in a bounded loop.
+
+The model sees the same read tools the deterministic handlers call, and two propose tools
+for writes: ``propose_return`` / ``propose_cancel`` check eligibility and, when allowed, set
+the turn's proposal, which the confirm node puts to the shopper (a LangGraph interrupt).
+The model never writes: the write tools run only in confirm, after the shopper's yes.
+
+Every call runs through ``Turn.call`` with the verified customer of the state (never one
+the model names), so ownership checks, the policy engine and the answer verifier are the
+deterministic mode's. Unknown tools, malformed or extra arguments are answered with an
+error for the model and never run. At most ``ctx.max_tool_calls`` calls per turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from shopagent.agent.answering.templates import cancel_question, return_question
+from shopagent.agent.graph.context import remaining
+from shopagent.agent.graph.handlers.catalog import _focus
+from shopagent.agent.graph.handlers.turn import Turn
+from shopagent.agent.graph.state import last_user_text
+from shopagent.tools import functions as fn
+from shopagent.tools.results import ItemCondition, SearchFilters, SearchResult
+
+log = logging.getLogger("shopagent.tools")
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SearchArgs(_Args):
+    query: str = Field(min_length=1, max_length=300)
+    min_price: Decimal | None = Field(None, ge=0)
+    max_price: Decimal | None = Field(None, ge=0)
+    category: str | None = Field(None, max_length=200)
+    brand: str | None = Field(None, max_length=200)
+    color: str | None = Field(None, max_length=60)
+
+
+class SkusArgs(_Args):
+    skus: list[str] = Field(min_length=1, max_length=10)
+
+
+class ProductArgs(_Args):
+    product_id: str = Field(min_length=1, max_length=200)
+
+
+class PolicyArgs(_Args):
+    question: str = Field(min_length=1, max_length=300)
+    category: str | None = Field(None, max_length=200)
+
+
+class OrderArgs(_Args):
+    order_number: str | None = Field(None, max_length=64, description="Omit for recent orders.")
+
+
+class ReturnArgs(_Args):
+    order_number: str = Field(min_length=1, max_length=64)
+    sku: str | None = Field(None, max_length=200)
+    condition: ItemCondition | None = None
+
+
+class CancelArgs(_Args):
+    order_number: str = Field(min_length=1, max_length=64)
+
+
+TOOLS: dict[str, tuple[type[_Args], str]] = {
+    "search_products": (SearchArgs, "Search the catalog; returns products with list prices."),
+    "check_price_stock": (SkusArgs, "Live price and stock of SKUs."),
+    "get_product_details": (ProductArgs, "A product's description, attributes and variants."),
+    "lookup_return_policy": (PolicyArgs, "Return policy sections that answer a question."),
+    "get_order_status": (OrderArgs, "The signed-in customer's order, or recent orders."),
+    "propose_return": (
+        ReturnArgs,
+        "Check a return of one item of the customer's order; when allowed, the customer is "
+        "asked to confirm it. Nothing is written without their yes.",
+    ),
+    "propose_cancel": (
+        CancelArgs,
+        "Check whether the customer's order can be cancelled; when allowed, the customer is "
+        "asked to confirm it. Nothing is written without their yes.",
+    ),
+}
+
+
+MODEL_TOOL_INTENTS = frozenset(
+    {
+        "product_search",
+        "price_stock",
+        "product_question",
+        "compare",
+        "return_policy",
+        "order_status",
+        "return_request",
+        "cancel_order",
+    }
+)
+"""Intents whose tools the model picks (a handoff stays deterministic)."""
+
+
+async def model_turn(turn: Turn, intents: list[str], state: Any) -> tuple[list[str], Any]:
+    """Run the model's tools when the turn has an intent it handles; the intents left for
+    the deterministic handlers, and the state with the model's LLM calls and tokens."""
+    if not set(intents) & MODEL_TOOL_INTENTS:
+        return intents, state
+    llm_calls, tokens = await act_with_tools(turn)
+    rest = [i for i in intents if i not in MODEL_TOOL_INTENTS]
+    spent = {
+        "llm_calls": state.get("llm_calls", 0) + llm_calls,
+        "tokens": state.get("tokens", 0) + tokens,
+    }
+    return rest, {**state, **spent}
+
+
+def tool_schemas() -> list[dict[str, Any]]:
+    """The tools in OpenAI's function format (what ``bind_tools`` takes)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": name, "description": doc, "parameters": args.model_json_schema()},
+        }
+        for name, (args, doc) in TOOLS.items()
+    ]
+
+
+def _prompt() -> str:
+    return resources.files("shopagent.prompts").joinpath("act.v1.md").read_text(encoding="utf-8")
+
+
+def _context_line(turn: Turn) -> str:
+    customer = turn.customer
+    who = f"signed in as {customer.name}" if customer else "not signed in"
+    parts = [f"Intent: {turn.state.get('intent', '')}.", f"The customer is {who}."]
+    if current := turn.state.get("current"):
+        parts.append(f"Talking about: {current['name']} (SKU {current['sku']}).")
+    if number := turn.state.get("order_number"):
+        parts.append(f"Order mentioned: {number}.")
+    return " ".join(parts)
+
+
+async def act_with_tools(turn: Turn) -> tuple[int, int]:
+    """Let the model run the turn's tools; returns ``(llm_calls, tokens)`` it spent."""
+    ctx = turn.ctx
+    model = ctx.model.bind_tools(tool_schemas())
+    messages: list[Any] = [
+        SystemMessage(_prompt().format(store_name=ctx.store_name, limit=ctx.max_tool_calls)),
+        HumanMessage(f"{_context_line(turn)}\nCustomer: {last_user_text(turn.state)}"),
+    ]
+    llm_calls = tokens = used = 0
+    while used < ctx.max_tool_calls and not turn.proposal and not turn.clarify:
+        try:
+            reply = await asyncio.wait_for(model.ainvoke(messages), remaining(ctx))
+        except Exception as exc:  # a failing model ends the loop; compose answers honestly
+            log.warning("tool-calling model failed: %s", exc)
+            break
+        llm_calls += 1
+        usage = getattr(reply, "usage_metadata", None) or {}
+        tokens += int(usage.get("total_tokens", 0))
+        calls = list(getattr(reply, "tool_calls", None) or [])
+        bad = list(getattr(reply, "invalid_tool_calls", None) or [])
+        if not calls and not bad:
+            break
+        messages.append(reply if isinstance(reply, AIMessage) else AIMessage(str(reply.content)))
+        for call in bad:
+            used += 1
+            messages.append(_tool_message(call, {"error": "malformed arguments: send JSON"}))
+        for call in calls:
+            if used >= ctx.max_tool_calls:
+                messages.append(_tool_message(call, {"error": "tool call limit reached"}))
+                continue
+            used += 1
+            messages.append(_tool_message(call, await _run(turn, call)))
+    return llm_calls, tokens
+
+
+def _tool_message(call: dict[str, Any], content: Any) -> ToolMessage:
+    text = json.dumps(content, default=str)[:4000]
+    return ToolMessage(text, tool_call_id=str(call.get("id") or "call"), name=call.get("name"))
+
+
+async def _run(turn: Turn, call: dict[str, Any]) -> Any:
+    """One model-chosen call: validated, then run as the deterministic mode runs it."""
+    name, raw = str(call.get("name") or ""), call.get("args") or {}
+    if name not in TOOLS:
+        return {"error": f"unknown tool {name!r}; use one of {', '.join(TOOLS)}"}
+    model, _ = TOOLS[name]
+    try:
+        args = model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return {"error": f"invalid arguments: {problems[:300]}"}
+    run = _RUNNERS[name]
+    return await run(turn, args)
+
+
+def _dump(result: Any) -> Any:
+    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+
+
+async def _call(turn: Turn, name: str, args: BaseModel, run: Callable[[], Any]) -> Any:
+    result = await turn.call(name, args.model_dump(mode="json", exclude_none=True), run)
+    if result is None:
+        return turn.calls[-1]["result"] or {"error": "nothing found"}
+    return _dump(result)
+
+
+async def _search(turn: Turn, a: SearchArgs) -> Any:
+    attributes = {"color": a.color} if a.color else {}
+    filters = SearchFilters(
+        min_price=a.min_price,
+        max_price=a.max_price,
+        category=a.category,
+        brand=a.brand,
+        attributes=attributes,
+    )
+    k = turn.ctx.search_k
+    found = await _call(
+        turn,
+        "search_products",
+        a,
+        lambda: fn.search_products(turn.ctx.catalog, a.query, filters, k),
+    )
+    result = turn.calls[-1]["result"] if turn.calls[-1]["ok"] else None
+    if result and result.get("hits"):
+        hits = SearchResult.model_validate(result).hits
+        turn.focus = [_focus(h) for h in hits]
+        turn.current = turn.focus[0] if len(hits) == 1 else None
+    return found
+
+
+async def _quote(turn: Turn, a: SkusArgs) -> Any:
+    return await _call(
+        turn, "check_price_stock", a, lambda: fn.check_price_stock(turn.ctx.inventory, a.skus)
+    )
+
+
+async def _details(turn: Turn, a: ProductArgs) -> Any:
+    return await _call(
+        turn,
+        "get_product_details",
+        a,
+        lambda: fn.get_product_details(turn.ctx.catalog, a.product_id),
+    )
+
+
+async def _policy(turn: Turn, a: PolicyArgs) -> Any:
+    return await _call(
+        turn,
+        "lookup_return_policy",
+        a,
+        lambda: fn.lookup_return_policy(turn.ctx.policy, a.question, a.category),
+    )
+
+
+async def _orders(turn: Turn, a: OrderArgs) -> Any:
+    return await _call(
+        turn,
+        "get_order_status",
+        a,
+        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, a.order_number),
+    )
+
+
+async def _propose_return(turn: Turn, a: ReturnArgs) -> Any:
+    ctx = turn.ctx
+    check = await turn.call(
+        "check_return_eligibility",
+        a.model_dump(mode="json", exclude_none=True),
+        lambda: fn.check_return_eligibility(
+            ctx.orders,
+            ctx.policy,
+            turn.customer,
+            a.order_number,
+            today=ctx.clock().date(),
+            sku=a.sku,
+            condition=a.condition,
+        ),
+    )
+    if check is None:
+        return turn.calls[-1]["result"]
+    if len(check.items) != 1:
+        return {"error": "name the item: pass sku", "skus": [i.sku for i in check.items]}
+    verdict = check.items[0]
+    if verdict.eligible:
+        turn.proposal = {
+            "action": "start_return",
+            "order_number": verdict.order_number,
+            "sku": verdict.sku,
+            "name": verdict.name,
+            "quantity": verdict.quantity,
+            "refund_amount": str(verdict.refund_amount),
+            "restocking_fee": str(verdict.restocking_fee),
+            "refund_method": verdict.refund_method,
+            "condition": a.condition,
+            "question": return_question(verdict),
+        }
+    return {**_dump(check), "proposed": verdict.eligible}
+
+
+async def _propose_cancel(turn: Turn, a: CancelArgs) -> Any:
+    check = await turn.call(
+        "check_cancel_eligibility",
+        a.model_dump(mode="json"),
+        lambda: fn.check_cancel_eligibility(turn.ctx.orders, turn.customer, a.order_number),
+    )
+    if check is None:
+        return turn.calls[-1]["result"]
+    if check.eligible:
+        turn.proposal = {
+            "action": "cancel_order",
+            "order_number": check.order_number,
+            "refund_amount": str(check.refund_amount),
+            "question": cancel_question(check),
+        }
+    return {**_dump(check), "proposed": check.eligible}
+
+
+_RUNNERS: dict[str, Callable[[Turn, Any], Any]] = {
+    "search_products": _search,
+    "check_price_stock": _quote,
+    "get_product_details": _details,
+    "lookup_return_policy": _policy,
+    "get_order_status": _orders,
+    "propose_return": _propose_return,
+    "propose_cancel": _propose_cancel,
+}
