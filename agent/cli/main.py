@@ -111,13 +111,13 @@ def _load(settings: Settings, directory: Path) -> None:
 def index() -> None:
     """Build or update the catalog search index (only changed products are re-embedded)."""
     quiet_logs()
-    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.store.db import StoreDB
 
     settings = _settings()
     db = StoreDB.open(settings.database)
     products = list(db.products())
-    catalog = open_catalog(settings)
+    catalog = open_catalog(CatalogConfig.of(settings))
     columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("index", total=len(products))
