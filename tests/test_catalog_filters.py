@@ -117,22 +117,22 @@ def test_filtered_dense_search_is_an_exact_scan(catalog: ChromaCatalog, embedder
     col, snap = catalog._current()
     vector = embedder.embed_one("something to listen to music")
     f = SearchFilters(category="audio", attributes={"color": "black"}, max_price=Decimal(100))
-    mask = _mask(snap, f)
-    assert {snap.ids[i] for i in np.flatnonzero(mask)} == {"a-pulse-buds", "a-speaker"}
+    mask = _mask(snap.files, f)
+    assert {snap.files.ids[i] for i in np.flatnonzero(mask)} == {"a-pulse-buds", "a-speaker"}
     found, similarity = catalog._dense(col, snap, vector, mask, 10)
-    assert {snap.ids[i] for i in found} == {"a-pulse-buds", "a-speaker"}
-    stored = col.get(ids=[snap.ids[i] for i in found], include=["embeddings"])
+    assert {snap.files.ids[i] for i in found} == {"a-pulse-buds", "a-speaker"}
+    stored = col.get(ids=[snap.files.ids[i] for i in found], include=["embeddings"])
     pairs = zip(stored["ids"], stored["embeddings"], strict=True)
     exact = {pid: float(np.dot(e, vector)) for pid, e in pairs}
-    assert [snap.ids[i] for i in found] == sorted(exact, key=lambda pid: -exact[pid])
+    assert [snap.files.ids[i] for i in found] == sorted(exact, key=lambda pid: -exact[pid])
     for i in found:
-        assert similarity[i] == pytest.approx(exact[snap.ids[i]], abs=1e-5)
+        assert similarity[i] == pytest.approx(exact[snap.files.ids[i]], abs=1e-5)
     # Unfiltered: Chroma's ANN index answers, with the same similarities.
-    everything = np.ones(len(snap.ids), dtype=bool)
+    everything = np.ones(len(snap.files.ids), dtype=bool)
     ann, ann_similarity = catalog._dense(col, snap, vector, everything, 5)
-    assert len(ann) == 5 and snap.vectors is not None
+    assert len(ann) == 5 and snap.files.vectors is not None
     for i in ann:
-        assert ann_similarity[i] == pytest.approx(float(snap.vectors[i] @ vector), abs=1e-4)
+        assert ann_similarity[i] == pytest.approx(float(snap.files.vectors[i] @ vector), abs=1e-4)
 
 
 def test_empty_query_browses_by_filters(catalog: ChromaCatalog) -> None:

@@ -72,7 +72,7 @@ def test_hybrid_fixes_what_one_side_misses(catalog: ChromaCatalog, embedder: Emb
     assert catalog.search("insulatd botle", k=1)[0].product_id == "o-water-bottle"
     # Synonym: no query word is in the index, so only the dense side can answer.
     terms = catalog._query_terms(snap, "comfy couch")
-    assert not any(t in snap.vocab for t in terms)
+    assert not any(t in snap.files.vocab for t in terms)
     assert catalog.search("comfy couch", k=1)[0].product_id == "fu-harbor-sofa"
 
 
@@ -123,8 +123,8 @@ def test_single_retrievers_for_evaluation(catalog: ChromaCatalog) -> None:
 
 def test_fusion_weights_follow_each_sides_confidence(catalog: ChromaCatalog) -> None:
     _, snap = catalog._current()
-    kettle = snap.position["k-gooseneck-kettle"]
-    knife = snap.position["k-chef-knife"]
+    kettle = snap.files.position["k-gooseneck-kettle"]
+    knife = snap.files.position["k-chef-knife"]
     terms = ["gooseneck", "kettle"]
     sure = {kettle: 0.8, knife: 0.5}
     assert catalog._weights(snap, terms, [kettle], sure, [kettle]) == (1.0, 1.0)

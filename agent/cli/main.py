@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -118,6 +119,13 @@ def index() -> None:
     db = StoreDB.open(settings.database)
     products = list(db.products())
     catalog = open_catalog(CatalogConfig.of(settings))
+    embedder = catalog.embedder
+    prepare = getattr(embedder, "prepare", None)
+    if prepare is not None and not getattr(embedder, "ready", True):
+        with err.status("distilling the static embedder from the bundled MiniLM (once)"):
+            started = time.perf_counter()
+            prepare()
+        out.print(f"embedder: {embedder.identity} ready in {time.perf_counter() - started:.1f}s")
     columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("index", total=len(products))
@@ -126,7 +134,9 @@ def index() -> None:
         )
     out.print(
         f"index: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
-        f"{stats.deleted} deleted in {stats.seconds:.1f}s"
+        f"{stats.deleted} deleted in {stats.seconds:.1f}s "
+        f"({stats.total / max(stats.seconds, 1e-9):.0f} products/s, {stats.embedded} embedded "
+        f"with {embedder.identity})"
     )
 
 

@@ -3,13 +3,12 @@ masks of the filters' necessary conditions (see the package docstring)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from shopagent.tools.catalog.config import _VARIANT_AXES, StockFilter
 from shopagent.tools.catalog.text import (
-    _attr_buckets,
     _attr_key,
     _attr_norm,
     _attr_values,
@@ -20,7 +19,7 @@ from shopagent.tools.results import SearchFilters
 from shopagent.tools.store.schema import Product, Variant
 
 if TYPE_CHECKING:
-    from shopagent.tools.catalog.snapshot import _Snapshot
+    from shopagent.tools.catalog.files import SearchFiles
     from shopagent.tools.store.db import StoreDB
 
 
@@ -169,36 +168,14 @@ def db_stock_filter(db: StoreDB, *, chunk: int = 500) -> StockFilter:
     return in_stock
 
 
-def _filter_arrays(products: Sequence[Product]) -> dict[str, Any]:
-    postings: dict[str, dict[str, list[int]]] = {}
-    keys: dict[str, list[int]] = {}
-    for i, product in enumerate(products):
-        for key, values in _attr_buckets(product).items():
-            keys.setdefault(key, []).append(i)
-            by_value = postings.setdefault(key, {})
-            for value in values:
-                by_value.setdefault(value, []).append(i)
-    return {
-        "min_price": np.array([float(min(v.price for v in p.variants)) for p in products]),
-        "max_price": np.array([float(max(v.price for v in p.variants)) for p in products]),
-        "category": np.array([_norm(p.category) for p in products], dtype=str),
-        "brand": np.array([_norm(p.brand) for p in products], dtype=str),
-        "attr_index": {
-            key: {value: np.asarray(idx, dtype=np.int64) for value, idx in by_value.items()}
-            for key, by_value in postings.items()
-        },
-        "attr_keys": {key: np.asarray(idx, dtype=np.int64) for key, idx in keys.items()},
-    }
-
-
-def _mask(snap: _Snapshot, f: SearchFilters) -> np.ndarray:
+def _mask(snap: SearchFiles, f: SearchFilters) -> np.ndarray:
     """Products that can satisfy the filters (necessary conditions, for all at once)."""
     n = len(snap.ids)
     mask = np.ones(n, dtype=bool)
     if f.category:
-        mask &= snap.category == _norm(f.category)
+        mask &= snap.category == snap.category_code.get(_norm(f.category), -1)
     if f.brand:
-        mask &= snap.brand == _norm(f.brand)
+        mask &= snap.brand == snap.brand_code.get(_norm(f.brand), -1)
     if f.max_price is not None:
         mask &= snap.min_price <= float(f.max_price)
     if f.min_price is not None:
@@ -218,32 +195,65 @@ def _mask(snap: _Snapshot, f: SearchFilters) -> np.ndarray:
     return mask
 
 
+ProductLoader = Callable[[Sequence[int]], dict[int, Product]]
+"""Rows -> their products (from the bounded product cache, else Chroma)."""
+
+
 class _Gate:
-    """The exact filters for candidate products; live stock is asked for once per batch."""
+    """The exact filters for candidate products; live stock is asked for once per batch.
+
+    When :func:`_mask` already decides the filters exactly (none, category, brand, or one
+    price bound) and nothing is excluded, candidates pass without loading their product:
+    only the hits shown are loaded (:meth:`variants`)."""
 
     def __init__(
         self,
-        snap: _Snapshot,
         filters: SearchFilters,
         terms: Sequence[tuple[str, ...]],
         hook: StockFilter | None,
+        load: ProductLoader,
+        files: SearchFiles | None = None,
     ) -> None:
-        self.snap = snap
         self.filters = filters
         self.terms = terms
+        self.files = files
+        # The words whose presence in a product's text the exact checks ask about: looked up
+        # in the BM25 postings, so a product that mentions none of them is not tokenized.
+        words = [t for term in terms for t in term]
+        for value in filters.attributes.values():
+            words.extend(tokenize(value or ""))
+        self.words = list(dict.fromkeys(words))
         self.hook = hook if filters.in_stock_only else None
+        self.load = load
+        both_prices = filters.min_price is not None and filters.max_price is not None
+        attributes = any(v and v.strip() for v in filters.attributes.values())
+        self.needed = bool(terms) or self.hook is not None or attributes or both_prices
         self.done: dict[int, Variant | None] = {}
 
-    def check(self, indexes: Sequence[int]) -> dict[int, Variant]:
+    def check(self, indexes: Sequence[int]) -> set[int]:
+        """The indexes that pass the exact filters."""
+        if not self.needed:
+            return set(indexes)
+        return set(self.variants(indexes))
+
+    def variants(self, indexes: Sequence[int]) -> dict[int, Variant]:
         """The variant each index shows, for those that pass (in the given order)."""
         todo = [i for i in dict.fromkeys(indexes) if i not in self.done]
-        in_stock: set[str] | None = None
-        if self.hook is not None and todo:
-            skus = [v.sku for i in todo for v in self.snap.products[i].variants]
-            in_stock = set(self.hook(skus))
-        for i in todo:
-            product = self.snap.products[i]
-            self.done[i] = _select(product, self.filters, in_stock, self.terms, self.snap.tokens[i])
+        if todo:
+            products = self.load(todo)
+            in_stock: set[str] | None = None
+            if self.hook is not None:
+                skus = [v.sku for i in todo if i in products for v in products[i].variants]
+                in_stock = set(self.hook(skus))
+            known = self.files.matched(self.words, todo) if self.files is not None else {}
+            for i in todo:
+                product = products.get(i)
+                words = set(known[i]) if i in known else None
+                self.done[i] = (
+                    _select(product, self.filters, in_stock, self.terms, words)
+                    if product is not None
+                    else None
+                )
         passed: dict[int, Variant] = {}
         for i in indexes:
             variant = self.done[i]

@@ -29,7 +29,8 @@ class FusionMixin:
         if dense and max(similarity[i] for i in dense) < self.dense_confident:
             dense_weight = self.weak_dense_weight
         if lexical and terms:
-            best = max(sum(t in snap.tokens[i] for t in terms) for i in lexical)
+            matched = snap.files.matched(terms, lexical)
+            best = max(len(matched[i]) for i in lexical)
             if best < len(terms):
                 lexical_weight = self.partial_lexical_weight
         return dense_weight, lexical_weight

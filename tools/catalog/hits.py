@@ -87,35 +87,51 @@ def facets(products: Iterable[Product]) -> dict[str, list[str]]:
     and ``keys`` (lowercase attribute names). The keys are
     :func:`shopagent.agent.understanding.search_request.parse_search_request`'s keyword
     arguments."""
-    categories: dict[str, str] = {}
-    brands: dict[str, str] = {}
-    values: dict[str, set[str]] = {"color": set(), "material": set(), "values": set()}
-    keys: set[str] = set()
-    tags: set[str] = set()
+    counter = FacetCounter()
     for product in products:
-        tags.update(_norm(t) for t in product.tags if " " in t.strip())
-        categories.setdefault(_norm(product.category), product.category)
-        brands.setdefault(_norm(product.brand), product.brand)
+        counter.add(product)
+    return counter.result()
+
+
+class FacetCounter:
+    """:func:`facets` one product at a time (an index is built without holding every
+    product)."""
+
+    def __init__(self) -> None:
+        self.categories: dict[str, str] = {}
+        self.brands: dict[str, str] = {}
+        self.values: dict[str, set[str]] = {"color": set(), "material": set(), "values": set()}
+        self.keys: set[str] = set()
+        self.tags: set[str] = set()
+
+    def add(self, product: Product) -> None:
+        values = self.values
+        self.tags.update(_norm(t) for t in product.tags if " " in t.strip())
+        self.categories.setdefault(_norm(product.category), product.category)
+        self.brands.setdefault(_norm(product.brand), product.brand)
         for source in (product.attributes, *(v.attributes for v in product.variants)):
             for key, value in source.items():
                 name = _attr_key(key).removeprefix("attr_")
-                keys.add(_norm(key))
+                self.keys.add(_norm(key))
                 if value.strip():
                     bucket = values.get(name if name in ("color", "material") else "values")
                     bucket.add(_attr_norm(value))  # type: ignore[union-attr]
-    color_words = {w for c in values["color"] for w in re.findall(r"[a-z]+", c)}
-    for tag in tags:
-        words = re.findall(r"[a-z0-9]+", tag)
-        for size in (2, 3):
-            for start in range(len(words) - size + 1):
-                run = words[start : start + size]
-                if any(_SPELLING.get(w, w) in color_words for w in run):
-                    values["values"].add(" ".join(run))
-    return {
-        "categories": sorted(categories.values(), key=str.casefold),
-        "brands": sorted(brands.values(), key=str.casefold),
-        "colors": sorted(values["color"]),
-        "materials": sorted(values["material"]),
-        "values": sorted(values["values"]),
-        "keys": sorted(keys),
-    }
+
+    def result(self) -> dict[str, list[str]]:
+        values = {k: set(v) for k, v in self.values.items()}
+        color_words = {w for c in values["color"] for w in re.findall(r"[a-z]+", c)}
+        for tag in self.tags:
+            words = re.findall(r"[a-z0-9]+", tag)
+            for size in (2, 3):
+                for start in range(len(words) - size + 1):
+                    run = words[start : start + size]
+                    if any(_SPELLING.get(w, w) in color_words for w in run):
+                        values["values"].add(" ".join(run))
+        return {
+            "categories": sorted(self.categories.values(), key=str.casefold),
+            "brands": sorted(self.brands.values(), key=str.casefold),
+            "colors": sorted(values["color"]),
+            "materials": sorted(values["material"]),
+            "values": sorted(values["values"]),
+            "keys": sorted(self.keys),
+        }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,11 +30,11 @@ from shopagent.tools.catalog.config import (
 )
 from shopagent.tools.catalog.filters import _exclusions, _Gate, _mask, _sort_of, _term_tokens
 from shopagent.tools.catalog.fusion import FusionMixin
-from shopagent.tools.catalog.hits import _head, _hit, facets
+from shopagent.tools.catalog.hits import _head, _hit
 from shopagent.tools.catalog.index import IndexMixin
-from shopagent.tools.catalog.snapshot import _Snapshot
+from shopagent.tools.catalog.snapshot import PRODUCT_CACHE, _Snapshot
 from shopagent.tools.results import ProductHit, SearchFilters
-from shopagent.tools.store.schema import Product
+from shopagent.tools.store.schema import Product, Variant
 
 from shopagent.errors import CatalogUnavailable, IndexMissing
 
@@ -48,7 +50,10 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
     ``client`` is a ``chromadb`` client (embedded or HTTP), ``embedder`` defaults to the
     process-wide :func:`shopagent.tools.embeddings.get_embedder`. ``stock_filter`` is the optional
     live
-    stock hook that makes ``SearchFilters.in_stock_only`` effective.
+    stock hook that makes ``SearchFilters.in_stock_only`` effective. ``files_dir`` holds the
+    search files of each revision (:mod:`shopagent.tools.catalog.files`; default: next to an
+    embedded Chroma's files, else under the machine cache); ``cache_size`` bounds the products
+    kept in memory.
     """
 
     def __init__(
@@ -67,6 +72,8 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         partial_lexical_weight: float = PARTIAL_LEXICAL_WEIGHT,
         weak_dense_weight: float = WEAK_DENSE_WEIGHT,
         dense_confident: float = DENSE_CONFIDENT,
+        files_dir: str | Path | None = None,
+        cache_size: int = PRODUCT_CACHE,
     ) -> None:
         from shopagent.tools.embeddings import ChromaEmbeddingFunction, get_embedder
 
@@ -86,6 +93,10 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         self.min_coverage = min_coverage
         self.full_match_bonus = full_match_bonus
         self._ef = ChromaEmbeddingFunction(self.embedder)
+        self.files_dir = (
+            Path(files_dir) if files_dir is not None else _files_dir(client, collection)
+        )
+        self.cache_size = cache_size
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
 
@@ -124,8 +135,8 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         snap = self._snapshot
         col = self._collection()
         if snap is not None and snap.revision == (col.metadata or {}).get("revision"):
-            pos = snap.position.get(product_id)
-            return snap.products[pos] if pos is not None else None
+            row = snap.files.position.get(product_id)
+            return snap.load([row]).get(row) if row is not None else None
         with self._backend():
             got = col.get(ids=[product_id], include=["metadatas"])
         if not got["ids"]:
@@ -139,9 +150,12 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         """The collection and an in-memory snapshot at its current revision."""
         col = self._collection()
         revision = str((col.metadata or {}).get("revision") or "")
+        if not revision:  # written by no complete index run: name it by its size
+            with self._backend():
+                revision = f"unversioned-{col.count()}"
         with self._lock:
             snap = self._snapshot
-            if snap is None or snap.revision != revision or not revision:
+            if snap is None or snap.revision != revision:
                 snap = self._load_snapshot(col, revision)
                 self._snapshot = snap
         return col, snap
@@ -149,7 +163,7 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
     def facets(self) -> dict[str, list[str]]:
         """Categories, brands, colours and materials in the index (see :func:`facets`)."""
         _, snap = self._current()
-        return facets(snap.products)
+        return {key: list(values) for key, values in snap.files.facets.items()}
 
     def search(
         self,
@@ -174,14 +188,11 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         order_by = _sort_of(f, sort)
         if k <= 0:
             return []
-        mask = _mask(snap, f)
-        gate = _Gate(snap, f, _term_tokens(excluded), self.stock_filter)
+        mask = _mask(snap.files, f)
+        gate = _Gate(f, _term_tokens(excluded), self.stock_filter, snap.load, snap.files)
 
         if not query.strip():  # browsing by filters only: cheapest (or dearest) first
-            allowed = gate.check(np.flatnonzero(mask).tolist())
-            sign = -1 if order_by == "price_desc" else 1
-            order = sorted(allowed, key=lambda i: (sign * allowed[i].price, snap.ids[i]))[:k]
-            return [_hit(snap.products[i], allowed[i], 0.0, "", f, excluded) for i in order]
+            return self._browse(snap, mask, gate, order_by, k, f, excluded)
 
         depth = max(self.candidates, k)
         terms = self._query_terms(snap, query)
@@ -202,40 +213,72 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
 
         weights = self._weights(snap, terms, dense, similarity, lexical)
         fused = self._fuse((dense, similarity), (lexical, bm25), weights)
+        matched = snap.files.matched(terms, list(fused))
         if method == "hybrid" and self.full_match_bonus and len(set(terms)) >= 2:
             bonus = self.full_match_bonus / (self.rrf_k + 1)
             for i in fused:
-                if all(t in snap.tokens[i] for t in terms):
+                if len(matched[i]) == len(terms):
                     fused[i] += bonus
-        order = sorted(fused, key=lambda i: (-fused[i], snap.ids[i]))
-        variant = gate.done
+        ids = snap.files.ids
+        order = sorted(fused, key=lambda i: (-fused[i], ids[i]))
         if order_by != "relevance":
             # Hits with every query word first, each tier by price.
             sign = -1 if order_by == "price_desc" else 1
             pool = order[: max(k, SORT_POOL)]
+            priced = gate.variants(pool)
             order = sorted(
-                pool,
+                (i for i in pool if i in priced),
                 key=lambda i: (
-                    not all(t in snap.tokens[i] for t in terms),
-                    sign * variant[i].price,  # type: ignore[union-attr]
+                    len(matched[i]) < len(terms),
+                    sign * priced[i].price,
                     -fused[i],
-                    snap.ids[i],
+                    ids[i],
                 ),
             )
-        return [
-            _hit(
-                snap.products[i],
-                variant[i],  # type: ignore[arg-type]
-                fused[i],
-                _head(
-                    [t for t in terms if t in snap.tokens[i]],
-                    similarity.get(i, 0.0) if method != "bm25" else None,
-                ),
-                f,
-                excluded,
-            )
-            for i in order[:k]
-        ]
+        hits: list[ProductHit] = []
+        for start in range(0, len(order), k):
+            page = order[start : start + k]
+            shown = gate.variants(page)
+            products = snap.load([i for i in page if i in shown])
+            for i in page:
+                if i in shown and i in products and len(hits) < k:
+                    head = _head(matched[i], similarity.get(i, 0.0) if method != "bm25" else None)
+                    hits.append(_hit(products[i], shown[i], fused[i], head, f, excluded))
+            if len(hits) >= k:
+                break
+        return hits
+
+    def _browse(
+        self,
+        snap: _Snapshot,
+        mask: np.ndarray,
+        gate: _Gate,
+        order_by: str,
+        k: int,
+        f: SearchFilters,
+        excluded: Sequence[str],
+    ) -> list[ProductHit]:
+        """The ``k`` cheapest (or dearest) allowed products, walking the price columns: a
+        product's shown price is never below its cheapest variant (nor above its dearest)."""
+        files = snap.files
+        allowed = np.flatnonzero(mask)
+        desc = order_by == "price_desc"
+        bound = files.max_price[allowed] if desc else files.min_price[allowed]
+        ids = np.asarray(files.ids, dtype=object)[allowed]
+        walk = allowed[np.lexsort((ids, -bound if desc else bound))]
+        bound_of = files.max_price if desc else files.min_price
+        sign = -1 if desc else 1
+        found: dict[int, Variant] = {}
+        step = max(4 * k, 64)
+        for start in range(0, len(walk), step):
+            found.update(gate.variants([int(i) for i in walk[start : start + step]]))
+            if len(found) >= k and start + step < len(walk):
+                kth = sorted(sign * float(v.price) for v in found.values())[k - 1]
+                if kth < sign * float(bound_of[walk[start + step]]):
+                    break
+        order = sorted(found, key=lambda i: (sign * found[i].price, files.ids[i]))[:k]
+        products = snap.load(order)
+        return [_hit(products[i], found[i], 0.0, "", f, excluded) for i in order if i in products]
 
     def _dense(
         self, col: Collection, snap: _Snapshot, vector: np.ndarray, mask: np.ndarray, fetch: int
@@ -243,15 +286,16 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         """The ``fetch`` allowed products nearest to ``vector`` and their cosine similarity.
 
         Without filters, Chroma's ANN index answers. With filters, the allowed products'
-        vectors (held with the snapshot) are scanned exactly: a filtered Chroma query (a
-        ``where``) costs 60-260 ms on 50,000 products, the scan a few ms, and it never misses
-        an allowed product.
+        vectors (memory-mapped from the search files) are scanned exactly: a filtered Chroma
+        query (a ``where``) costs 60-260 ms on 50,000 products, the scan a few ms, and it
+        never misses an allowed product.
         """
+        files = snap.files
         if mask.all():
             with self._backend():
                 result = col.query(
                     query_embeddings=[vector],
-                    n_results=min(fetch, len(snap.ids)),
+                    n_results=min(fetch, len(files.ids)),
                     include=["distances"],
                 )
             found: list[int] = []
@@ -259,7 +303,7 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
             for pid, distance in zip(
                 result["ids"][0], (result["distances"] or [[]])[0], strict=True
             ):
-                i = snap.position.get(pid)
+                i = files.position.get(pid)
                 if i is not None:
                     found.append(i)
                     similarity[i] = 1.0 - float(distance)  # cosine space
@@ -267,8 +311,8 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         allowed = np.flatnonzero(mask)
         if not len(allowed):
             return [], {}
-        vectors = self._vectors(col, snap)
-        if len(allowed) * 4 < len(snap.ids):  # few: gather their rows first
+        vectors = files.vectors
+        if len(allowed) * 4 < len(files.ids):  # few: gather their rows first
             scores = vectors[allowed] @ vector
         else:
             scores = (vectors @ vector)[allowed]
@@ -277,18 +321,14 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
         order = part[np.lexsort((allowed[part], -scores[part]))]
         return [int(allowed[j]) for j in order], {int(allowed[j]): float(scores[j]) for j in order}
 
-    def _vectors(self, col: Collection, snap: _Snapshot) -> np.ndarray:
-        """Every product's vector, in snapshot order (loaded with the snapshot; fetched here
-        only for a snapshot built without them)."""
-        with self._lock:
-            if snap.vectors is None:
-                with self._backend():
-                    data = self._fetch_all(col, ["embeddings"])
-                width = len(data["embeddings"][0]) if data["embeddings"] else 0
-                vectors = np.zeros((len(snap.ids), width), dtype=np.float32)
-                for pid, embedding in zip(data["ids"], data["embeddings"], strict=True):
-                    i = snap.position.get(pid)
-                    if i is not None:
-                        vectors[i] = embedding
-                snap.vectors = vectors
-            return snap.vectors
+
+def _files_dir(client: ClientAPI, collection: str) -> Path:
+    """Where a catalog keeps its search files by default: beside an embedded Chroma's own
+    files, else (server mode) under the machine cache, per server and collection."""
+    settings = client.get_settings()
+    if getattr(settings, "is_persistent", False) and settings.persist_directory:
+        return Path(settings.persist_directory) / "shopagent-search" / collection
+    from shopagent.tools.embeddings import default_cache_dir
+
+    host = f"{settings.chroma_server_host}-{settings.chroma_server_http_port}"
+    return default_cache_dir() / "search" / re.sub(r"[^A-Za-z0-9_.-]+", "_", host) / collection
