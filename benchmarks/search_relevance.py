@@ -1,7 +1,9 @@
 """Search relevance on the demo store: BM25 alone, dense alone, and the hybrid (RRF).
 
-    .venv/bin/python benchmarks/search_relevance.py [--json] [--embedder torch|onnx|onnx-int8]
-        [--max-seq-length TOKENS] [--dense-text embedding|search] [--tune] [--by-kind]
+    .venv/bin/python benchmarks/search_relevance.py [--json]
+        [--embedder torch|onnx|onnx-int8|static] [--max-seq-length TOKENS]
+        [--dense-text embedding|search] [--tune] [--by-kind]
+    .venv/bin/python benchmarks/search_relevance.py --compare static,onnx-int8:128
 
 Labels come from ``benchmarks/data/relevance_queries.yaml``: each query is written the way a
 shopper writes it and carries *rules* over the generator's ground truth (product type,
@@ -152,6 +154,37 @@ def tune(catalog: Any, queries: Sequence[Query], facets: dict[str, list[str]]) -
         print(f"  {ndcg:.4f}  {params}", file=sys.stderr)
 
 
+def compare(args: argparse.Namespace, products: list[Product], queries: list[Query]) -> int:
+    """``--compare``: the same queries over one index per embedder, one table row each."""
+    from rich.console import Console
+    from rich.table import Table
+    from shopagent.tools.catalog import facets as catalog_facets
+    from shopagent.tools.embeddings import make_embedder
+
+    home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
+    facets = catalog_facets(products)
+    table = Table("embedder", "index s", *(f"{m} nDCG@10 (test)" for m in METHODS))
+    out: dict[str, Any] = {}
+    for spec in args.compare.split(","):
+        name, _, tokens = spec.partition(":")
+        embedder = make_embedder(name, max_seq_length=int(tokens) if tokens else None)
+        embedder.embed(["warm up"])  # model load (or distillation) is not index time
+        tag = f"{name}-{tokens or 'default'}-embedding"
+        catalog, stats = build_index(home, products, embedder, tag, quiet=args.json)
+        summary = summarize(queries, run(catalog, queries, facets))
+        summary["index_s"] = round(stats.seconds, 1)
+        summary["embedded"] = stats.embedded
+        out[spec] = summary
+        cells = [
+            f"{summary[m]['ndcg@10']:.4f} ({summary[m]['test']['ndcg@10']:.4f})" for m in METHODS
+        ]
+        table.add_row(spec, f"{stats.seconds:.1f} ({stats.embedded} embedded)", *cells)
+    Console(stderr=args.json).print(table)
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="JSON object on the last line")
@@ -160,7 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedder",
         default="torch",
-        help="torch (default), onnx or onnx-int8 (see tools/embeddings.py)",
+        help="torch (default), onnx, onnx-int8 or static (see tools/embeddings/)",
+    )
+    parser.add_argument(
+        "--compare",
+        default=None,
+        help="embedders to compare, e.g. static,onnx-int8:128 (name[:max tokens])",
     )
     parser.add_argument("--max-seq-length", type=int, default=None)
     parser.add_argument(
@@ -194,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     products = data.products
     queries = load_queries(args.queries, products)
+    if args.compare:
+        return compare(args, products, queries)
     home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
     embedder = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
     tag = f"{args.embedder}-{args.max_seq_length or 'default'}-{args.dense_text}"

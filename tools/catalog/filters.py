@@ -228,12 +228,18 @@ class _Gate:
         both_prices = filters.min_price is not None and filters.max_price is not None
         attributes = any(v and v.strip() for v in filters.attributes.values())
         self.needed = bool(terms) or self.hook is not None or attributes or both_prices
+        # Only exclusions: a product that mentions no excluded term anywhere passes unread.
+        self.only_terms = bool(terms) and not (self.hook is not None or attributes or both_prices)
         self.done: dict[int, Variant | None] = {}
 
     def check(self, indexes: Sequence[int]) -> set[int]:
         """The indexes that pass the exact filters."""
         if not self.needed:
             return set(indexes)
+        if self.only_terms and self.files is not None:
+            known = self.files.matched(self.words, indexes)
+            sure = {i for i in indexes if not _hits_term(self.terms, set(known[i]))}
+            return sure | set(self.variants([i for i in indexes if i not in sure]))
         return set(self.variants(indexes))
 
     def variants(self, indexes: Sequence[int]) -> dict[int, Variant]:
