@@ -115,9 +115,15 @@ class StaticEmbedder(Embedder):
                     from model2vec import StaticModel
 
                     extra = {"max_length": self.max_seq_length} if self.max_seq_length else {}
-                    self._static = StaticModel.from_pretrained(
-                        str(self.cache_dir), normalize=True, **extra
-                    )
+                    quiet = logging.getLogger("model2vec")  # "Set max_length ..." notices
+                    level = quiet.level
+                    quiet.setLevel(logging.ERROR)
+                    try:
+                        self._static = StaticModel.from_pretrained(
+                            str(self.cache_dir), normalize=True, **extra
+                        )
+                    finally:
+                        quiet.setLevel(level)
         return self._static
 
     @property
