@@ -1,7 +1,9 @@
 """Search relevance on the demo store: BM25 alone, dense alone, and the hybrid (RRF).
 
-    .venv/bin/python benchmarks/search_relevance.py [--json] [--embedder torch|onnx|onnx-int8]
-        [--max-seq-length TOKENS] [--dense-text embedding|search] [--tune] [--by-kind]
+    .venv/bin/python benchmarks/search_relevance.py [--json]
+        [--embedder torch|onnx|onnx-int8|static] [--max-seq-length TOKENS]
+        [--dense-text embedding|search] [--tune] [--by-kind]
+    .venv/bin/python benchmarks/search_relevance.py --compare static,onnx-int8:128
 
 Labels come from ``benchmarks/data/relevance_queries.yaml``: each query is written the way a
 shopper writes it and carries *rules* over the generator's ground truth (product type,
@@ -31,16 +33,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import re
-import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,159 +51,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from relevance_labels import K, Query, load_queries, mean_metrics, metrics  # noqa: E402
 from shopagent.tools.store.schema import Product  # noqa: E402
 
 QUERIES = ROOT / "benchmarks" / "data" / "relevance_queries.yaml"
 METHODS = ("bm25", "dense", "hybrid")
-K = 10
-_VARIANT_KEYS = ("min_price", "max_price", "color", "size", "attrs")
-
-
-# --------------------------------------------------------------------------- labels
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?", text.casefold().replace("grey", "gray"))
-
-
-def _contains(value: str, wanted: str) -> bool:
-    """``wanted``'s words appear, in order and adjacent, among ``value``'s words."""
-    have, want = _words(value), _words(wanted)
-    if not want:
-        return False
-    return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
-
-
-@dataclass
-class Query:
-    index: int
-    text: str
-    kind: str
-    rules: dict[str, Any]
-    grades: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def split(self) -> str:
-        return "dev" if self.index % 3 == 0 else "test"
-
-
-def product_type(product: Product, nouns: set[str]) -> str:
-    """The generator's product type: its first tag is the type noun (checked against vocab)."""
-    noun = product.tags[0] if product.tags else ""
-    if noun not in nouns:
-        raise SystemExit(f"product {product.id} has no known type tag ({product.tags[:1]})")
-    return noun
-
-
-def grade(product: Product, ptype: str, rules: dict[str, Any]) -> int:
-    """The graded relevance of ``product`` for a query's rules (see the YAML header)."""
-    if "category" in rules:
-        answers = product.category.casefold() == str(rules["category"]).casefold()
-    else:
-        answers = ptype in [t.casefold() for t in rules.get("type", [])]
-    if not answers:
-        related = [t.casefold() for t in rules.get("related", [])]
-        return 1 if ptype in related else 0
-    failures = 0
-    if "brand" in rules and product.brand.casefold() != str(rules["brand"]).casefold():
-        failures += 1
-    if "material" in rules:
-        material = product.attributes.get("material")
-        known = material if material is not None else ptype
-        if not _contains(known, str(rules["material"])):
-            failures += 1
-    failures += _variant_failures(product, rules)
-    for term in rules.get("exclude", []):
-        if _excluded(product, ptype, str(term)):
-            return 1
-    if failures == 0:
-        return 3
-    return 2 if failures == 1 else 1
-
-
-def _variant_failures(product: Product, rules: dict[str, Any]) -> int:
-    """The fewest variant-level constraints any one SKU fails (price, colour, size, attrs)."""
-    if not any(key in rules for key in _VARIANT_KEYS):
-        return 0
-    best = None
-    for variant in product.variants:
-        attrs = {k.casefold(): v for k, v in {**product.attributes, **variant.attributes}.items()}
-        fails = 0
-        if "min_price" in rules and variant.price < Decimal(str(rules["min_price"])):
-            fails += 1
-        if "max_price" in rules and variant.price > Decimal(str(rules["max_price"])):
-            fails += 1
-        if "color" in rules and not _contains(attrs.get("color", ""), str(rules["color"])):
-            fails += 1
-        if "size" in rules and _words(attrs.get("size", "")) != _words(str(rules["size"])):
-            fails += 1
-        for key, value in (rules.get("attrs") or {}).items():
-            if not _contains(attrs.get(str(key).casefold(), ""), str(value)):
-                fails += 1
-        best = fails if best is None else min(best, fails)
-    return best or 0
-
-
-def _excluded(product: Product, ptype: str, term: str) -> bool:
-    if _contains(product.brand, term) or _contains(ptype, term):
-        return True
-    if any(_contains(v, term) for v in product.attributes.values()):
-        return True
-    return all(any(_contains(v, term) for v in var.attributes.values()) for var in product.variants)
-
-
-def load_queries(path: Path, products: Sequence[Product]) -> list[Query]:
-    from shopagent.tools.store import vocab
-
-    nouns = {t.noun.casefold() for c in vocab.CATEGORIES for t in c.types}
-    categories = {c.name.casefold() for c in vocab.CATEGORIES}
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    types = {p.id: product_type(p, nouns) for p in products}
-    queries: list[Query] = []
-    problems: list[str] = []
-    for i, item in enumerate(spec["queries"]):
-        rules = {k: v for k, v in item.items() if k not in ("q", "kind")}
-        for noun in [*rules.get("type", []), *rules.get("related", [])]:
-            if noun.casefold() not in nouns:
-                problems.append(f"query {i} {item['q']!r}: unknown product type {noun!r}")
-        if "category" in rules and str(rules["category"]).casefold() not in categories:
-            problems.append(f"query {i} {item['q']!r}: unknown category {rules['category']!r}")
-        query = Query(i, str(item["q"]), str(item.get("kind", "")), rules)
-        for product in products:
-            g = grade(product, types[product.id], rules)
-            if g:
-                query.grades[product.id] = g
-        if not any(g == 3 for g in query.grades.values()):
-            problems.append(f"query {i} {item['q']!r}: no product satisfies every rule")
-        queries.append(query)
-    if problems:
-        raise SystemExit("invalid relevance labels:\n  " + "\n  ".join(problems))
-    return queries
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def metrics(ranking: Sequence[str], grades: dict[str, int], k: int = K) -> dict[str, float]:
-    top = list(ranking[:k])
-    dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(top))
-    ideal = sorted(grades.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-    relevant = {pid for pid, g in grades.items() if g == 3}
-    found = sum(1 for pid in top if pid in relevant)
-    first = next((i for i, pid in enumerate(top, 1) if pid in relevant), None)
-    return {
-        "ndcg@10": dcg / idcg if idcg else 0.0,
-        "recall@10": found / min(k, len(relevant)) if relevant else 0.0,
-        "mrr": 1.0 / first if first else 0.0,
-    }
-
-
-def mean_metrics(rows: Iterable[dict[str, float]]) -> dict[str, float]:
-    rows = list(rows)
-    if not rows:
-        return {"ndcg@10": 0.0, "recall@10": 0.0, "mrr": 0.0}
-    return {key: round(statistics.fmean(r[key] for r in rows), 4) for key in rows[0]}
 
 
 # --------------------------------------------------------------------------- running
@@ -305,6 +154,37 @@ def tune(catalog: Any, queries: Sequence[Query], facets: dict[str, list[str]]) -
         print(f"  {ndcg:.4f}  {params}", file=sys.stderr)
 
 
+def compare(args: argparse.Namespace, products: list[Product], queries: list[Query]) -> int:
+    """``--compare``: the same queries over one index per embedder, one table row each."""
+    from rich.console import Console
+    from rich.table import Table
+    from shopagent.tools.catalog import facets as catalog_facets
+    from shopagent.tools.embeddings import make_embedder
+
+    home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
+    facets = catalog_facets(products)
+    table = Table("embedder", "index s", *(f"{m} nDCG@10 (test)" for m in METHODS))
+    out: dict[str, Any] = {}
+    for spec in args.compare.split(","):
+        name, _, tokens = spec.partition(":")
+        embedder = make_embedder(name, max_seq_length=int(tokens) if tokens else None)
+        embedder.embed(["warm up"])  # model load (or distillation) is not index time
+        tag = f"{name}-{tokens or 'default'}-embedding"
+        catalog, stats = build_index(home, products, embedder, tag, quiet=args.json)
+        summary = summarize(queries, run(catalog, queries, facets))
+        summary["index_s"] = round(stats.seconds, 1)
+        summary["embedded"] = stats.embedded
+        out[spec] = summary
+        cells = [
+            f"{summary[m]['ndcg@10']:.4f} ({summary[m]['test']['ndcg@10']:.4f})" for m in METHODS
+        ]
+        table.add_row(spec, f"{stats.seconds:.1f} ({stats.embedded} embedded)", *cells)
+    Console(stderr=args.json).print(table)
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="JSON object on the last line")
@@ -313,7 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedder",
         default="torch",
-        help="torch (default), onnx or onnx-int8 (see tools/embeddings.py)",
+        help="torch (default), onnx, onnx-int8 or static (see tools/embeddings/)",
+    )
+    parser.add_argument(
+        "--compare",
+        default=None,
+        help="embedders to compare, e.g. static,onnx-int8:128 (name[:max tokens])",
     )
     parser.add_argument("--max-seq-length", type=int, default=None)
     parser.add_argument(
@@ -328,13 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=0, help="print the N worst hybrid queries")
     args = parser.parse_args(argv)
 
-    import shopagent.tools.catalog
+    import shopagent.tools.catalog.records
     from shopagent.tools.catalog import facets as catalog_facets
     from shopagent.tools.embeddings import make_embedder
     from shopagent.tools.store.generate import generate_store
 
     if args.dense_text == "search":  # the index then re-embeds what changed (text hashes)
-        shopagent.tools.catalog.embedding_text = Product.search_text  # type: ignore[assignment]
+        shopagent.tools.catalog.records.embedding_text = Product.search_text  # type: ignore[assignment]
 
     spec = yaml.safe_load(args.queries.read_text(encoding="utf-8"))["store"]
     started = time.perf_counter()
@@ -347,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     products = data.products
     queries = load_queries(args.queries, products)
+    if args.compare:
+        return compare(args, products, queries)
     home = args.home or Path(os.environ.get("SHOPAGENT_HOME", ROOT / "var"))
     embedder = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
     tag = f"{args.embedder}-{args.max_seq_length or 'default'}-{args.dense_text}"

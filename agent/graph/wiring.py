@@ -40,7 +40,7 @@ async def build_context(
     from shopagent.agent.models.capabilities import capabilities
     from shopagent.agent.models.providers import build_chat_model
     from shopagent.agent.understanding.intents import EmbeddingRouter
-    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.embeddings import get_embedder
     from shopagent.tools.handoff import StoreHandoffs
     from shopagent.tools.inventory import inventory_from_url
@@ -77,7 +77,7 @@ async def build_context(
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoints))
         )
     context = AgentContext(
-        catalog=catalog or open_catalog(settings),
+        catalog=catalog or open_catalog(CatalogConfig.of(settings)),
         inventory=inventory,
         orders=StoreOrders(db),
         policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),

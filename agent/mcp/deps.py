@@ -46,7 +46,7 @@ async def open_tool_deps(settings: Settings, stack: AsyncExitStack) -> OpenedDep
     ``stack``). Without ``settings.inventory_url`` the price/stock API is started on loopback
     over the store database, as ``ShopAgent.open`` does."""
     from shopagent.agent.graph.clock import fixed_clock
-    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.embeddings import get_embedder
     from shopagent.tools.inventory import inventory_from_url
     from shopagent.tools.orders import StoreOrders
@@ -73,7 +73,7 @@ async def open_tool_deps(settings: Settings, stack: AsyncExitStack) -> OpenedDep
     stack.push_async_callback(inventory.aclose)
     embedder = get_embedder()
     return OpenedDeps(
-        catalog=open_catalog(settings),
+        catalog=open_catalog(CatalogConfig.of(settings)),
         inventory=inventory,
         orders=StoreOrders(db),
         policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
