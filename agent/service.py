@@ -192,7 +192,7 @@ class ShopAgent:
         on loopback over the store database.
         """
         from shopagent.agent.models.factory import build_chat_model, capabilities
-        from shopagent.agent.understanding.intents import EmbeddingRouter
+        from shopagent.agent.understanding.classifier import load_router
         from shopagent.tools.catalog import open_catalog
         from shopagent.tools.embeddings import get_embedder
         from shopagent.tools.handoff import StoreHandoffs
@@ -231,7 +231,10 @@ class ShopAgent:
                 orders=StoreOrders(db),
                 policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
                 handoffs=StoreHandoffs(db),
-                router=router or make_router(chat_model, EmbeddingRouter(embedder.embed)),
+                router=router
+                or make_router(
+                    chat_model, load_router(settings.home, embedder.embed, embedder.identity)
+                ),
                 model=chat_model,
                 prompts=Prompts.load(),
                 clock=clock or fixed_clock(settings.now),

@@ -282,10 +282,12 @@ def inventory_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opt
 def _register_plugins() -> None:
     """Command groups that live with their feature: search/import, evals, the HTTP server."""
     from shopagent.agent.cli.search import register as register_search
+    from shopagent.agent.cli.train import register as register_train
     from shopagent.agent.server.cli import register as register_server
     from shopagent.evals.cli import eval_app
 
     register_search(app, store_app)
+    register_train(app)
     register_server(app)
     app.add_typer(eval_app, name="eval")
 
