@@ -40,6 +40,7 @@ async def build_context(
     from shopagent.agent.models.capabilities import capabilities
     from shopagent.agent.models.providers import build_chat_model
     from shopagent.agent.understanding.classifier import load_router
+    from shopagent.agent.understanding.entities import order_shapes_of
     from shopagent.tools.catalog import open_catalog
     from shopagent.tools.embeddings import get_embedder
     from shopagent.tools.handoff import StoreHandoffs
@@ -90,5 +91,6 @@ async def build_context(
         history_turns=settings.history_turns if caps.tool_calling else 0,
         # a capable (tool-calling) model gets a second try; the tiny default one call
         compose_attempts=2 if caps.tool_calling else 1,
+        order_shapes=order_shapes_of(db),
     )
     return context, checkpointer, caps.name

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 _RUN = re.compile(r"[A-Za-z]+|\d+|[^A-Za-z\d]")
 
@@ -133,3 +134,10 @@ def mask_identifiers(text: str, shapes: OrderNumberShapes | None = None) -> str:
     """``text`` with order numbers and emails replaced by words the intent model knows."""
     text = re.sub(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "email address", text)
     return (shapes or OrderNumberShapes()).mask(text)
+
+
+def order_shapes_of(db: Any) -> OrderNumberShapes:
+    """The shapes of every order number in the store ``db`` (anything with ``rows(sql)``)."""
+    return OrderNumberShapes.from_numbers(
+        str(row[0]) for row in db.rows("SELECT number FROM orders")
+    )

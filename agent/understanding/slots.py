@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field
+from shopagent.agent.understanding.entities import OrderNumberShapes
 
 
 class Slots(BaseModel):
@@ -82,8 +83,11 @@ def _is_price_context(match: re.Match[str]) -> bool:
     return "$" in span or bool(re.search(r"dollars?|bucks|usd", span, re.I))
 
 
-def extract(message: str) -> Slots:
-    """All slots found in ``message``; never raises on odd input."""
+def extract(message: str, order_shapes: OrderNumberShapes | None = None) -> Slots:
+    """All slots found in ``message``; never raises on odd input.
+
+    ``order_shapes`` (learned from the store's orders) recognise the store's own order
+    numbers, returned as the store writes them; the generic pattern is the fallback."""
     p = _patterns()
     text = message.strip()
     slots: dict[str, Any] = {}
@@ -92,7 +96,10 @@ def extract(message: str) -> Slots:
     if m := p["email"].search(text):
         slots["email"] = m.group(0).lower()
         rest = rest.replace(m.group(0), " ")
-    if m := p["order_number"].search(rest):
+    if order_shapes is not None and (found := order_shapes.find(rest)):
+        slots["order_number"] = found[1]
+        rest = rest.replace(found[0], " ")
+    elif m := p["order_number"].search(rest):
         slots["order_number"] = m.group(0).upper().replace("--", "-")
         rest = rest.replace(m.group(0), " ")
     if m := p["zip"].search(rest):
