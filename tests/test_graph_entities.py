@@ -68,3 +68,16 @@ async def test_a_real_tie_asks_naming_what_differs(two_kettles, scripted_model) 
     question = state["answer"]
     assert "color: black" in question and "color: blue" in question
     assert "Headphones" not in question
+
+
+async def test_latest_order_is_the_newest_by_date(scripted_model) -> None:
+    data = tiny_store()
+    newest = max(data.orders, key=lambda o: o.placed_at)
+    # give Ada every order, so "latest" has to choose by date
+    orders = [o.model_copy(update={"customer_id": "C1"}) for o in data.orders]
+    db = StoreDB.in_memory(data.model_copy(update={"orders": orders}))
+    message = "where is my latest order?"
+    chat = _chat(db, "ada@example.com", scripted_model([]), {message: "order_status"})
+    state = await chat.say(message)
+    looked_up = [c["args"].get("order_number") for c in state["tool_calls"]]
+    assert looked_up[-1] == newest.number

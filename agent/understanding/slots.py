@@ -28,6 +28,7 @@ class Slots(BaseModel):
     cheaper: bool = False
     pricier: bool = False
     in_stock_only: bool = False
+    latest: bool = Field(False, description='Says the newest order ("my latest order").')
     condition: str | None = Field(None, description="unopened | unused | used, if said.")
     variant: str | None = Field(
         None, description="A variant value of the product in focus (e.g. 'Electric Blue')."
@@ -71,6 +72,7 @@ def _patterns() -> dict[str, Any]:
         "condition": [(name, phrases_of(items)) for name, items in raw["condition"].items()],
         "pricier": phrases("pricier"),
         "in_stock": phrases("in_stock"),
+        "latest": phrases("latest"),
         "yes": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["yes"]) + r")\b", re.I),
         "no": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["no"]) + r")\b", re.I),
         "filler": frozenset(raw["filler"].split()),
@@ -129,6 +131,8 @@ def extract(message: str, order_shapes: OrderNumberShapes | None = None) -> Slot
     slots["cheaper"] = bool(p["cheaper"].search(rest))
     slots["pricier"] = bool(p["pricier"].search(rest))
     slots["in_stock_only"] = bool(p["in_stock"].search(rest))
+    slots["latest"] = bool(p["latest"].search(rest))
+    rest = p["latest"].sub(" ", rest)
     slots["condition"] = next((n for n, rx in p["condition"] if rx.search(rest)), None)
     for _, rx in p["condition"]:
         rest = rx.sub(" ", rest)

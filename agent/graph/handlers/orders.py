@@ -14,8 +14,21 @@ from shopagent.tools import functions as fn
 from shopagent.errors import ShopAgentError
 
 
+def _newest(orders: list[Any]) -> Any:
+    return max(orders, key=lambda o: o.placed_at)
+
+
 async def order_status(turn: Turn) -> None:
     number = turn.state.get("order_number")
+    if turn.slots.latest and not turn.slots.order_number:
+        listed = await turn.call(
+            "get_order_status",
+            {"order_number": None},
+            lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None),
+        )
+        if not listed or not listed.orders:
+            return
+        number = _newest(listed.orders).number
     await turn.call(
         "get_order_status",
         {"order_number": number},
@@ -39,7 +52,8 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
     targets = turn.state.get("targets", [])
     if targets and targets[0].get("order_number"):
         return targets[0]["order_number"]
-    if number := turn.state.get("order_number"):
+    latest = turn.slots.latest and not turn.slots.order_number
+    if not latest and (number := turn.state.get("order_number")):
         return number
     args = {"order_number": None, "statuses": statuses}
     result = await turn.call(
@@ -48,8 +62,8 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
         lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None, statuses),
     )
     candidates = result.orders if result else []
-    if len(candidates) == 1:
-        return candidates[0].number
+    if len(candidates) == 1 or (candidates and latest):
+        return _newest(candidates).number
     if len(candidates) > 1:
         turn.focus = [
             _line_focus(o.number, i.sku, i.name, i.unit_price, i.category, i.product_id)
