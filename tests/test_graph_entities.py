@@ -81,3 +81,23 @@ async def test_latest_order_is_the_newest_by_date(scripted_model) -> None:
     state = await chat.say(message)
     looked_up = [c["args"].get("order_number") for c in state["tool_calls"]]
     assert looked_up[-1] == newest.number
+
+
+@pytest.mark.parametrize(
+    ("message", "low", "high"),
+    [
+        ("show me kettles around 50 bucks", "40.00", "60.00"),
+        ("kettles, budget around 50", "40.00", "60.00"),
+        ("kettles under 50 bucks", None, "50"),
+    ],
+)
+async def test_search_takes_price_bounds_from_the_request_parser(
+    scripted_model, message, low, high
+) -> None:
+    db = StoreDB.in_memory(tiny_store())
+    chat = Chat(make_context(db, scripted_model([]), {message: "product_search"}))
+    state = await chat.say(message)
+    search = next(c for c in state["tool_calls"] if c["name"] == "search_products")
+    assert search["args"]["query"] == "kettles"
+    assert search["args"]["filters"].get("min_price") == low
+    assert search["args"]["filters"].get("max_price") == high

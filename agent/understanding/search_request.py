@@ -167,6 +167,15 @@ _PRICE_EXTRA: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("around", re.compile(rf"\b(?:around|about|roughly|approximately|~)\s*\$\s?{_MONEY}", re.I)),
+    (
+        "around",
+        re.compile(
+            rf"\b(?:around|about|roughly|approximately)\s*{_MONEY}\s*(?:dollars?|bucks|usd)\b"
+            rf"|\bbudget\s+(?:of\s+|is\s+)?(?:around|about|roughly|approximately)\s*{_MONEY}"
+            r"(?!\s*(?:%|[^\W\d_]))",
+            re.I,
+        ),
+    ),
     ("max", re.compile(rf"(?:<|≤)\s*\$?\s?{_MONEY}")),
     ("min", re.compile(rf"(?:>|≥)\s*\$?\s?{_MONEY}")),
 )
