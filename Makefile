@@ -32,6 +32,7 @@ install: $(STAMP)
 data: install
 	$(BIN)/shopagent store demo
 	$(BIN)/shopagent index
+	$(BIN)/shopagent train
 
 # Convert the bundled GGUF once; later starts load the cached weights.
 model: install

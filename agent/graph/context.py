@@ -9,6 +9,7 @@ from datetime import datetime
 
 from langchain_core.language_models import BaseChatModel
 from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.understanding.entities import OrderNumberShapes
 from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.tools.protocols import Catalog, Handoffs, Inventory, Orders, Policy
 from shopagent.tools.results import VerifiedCustomer
@@ -38,6 +39,8 @@ class AgentContext:
     deadline: float | None = None
     """``time.monotonic()`` by which the turn must answer (None: no budget)."""
     compose_attempts: int = 1
+    order_shapes: OrderNumberShapes | None = None
+    """The store's order-number shapes (learned from its orders); None: the generic pattern."""
     """Model answers tried before the template (1 on the tiny local model)."""
     tool_calling_act: bool = False
     """Tool-calling act mode: the model picks the turn's tools (a model that passed the

@@ -39,7 +39,8 @@ async def build_context(
     """
     from shopagent.agent.models.capabilities import capabilities
     from shopagent.agent.models.providers import build_chat_model
-    from shopagent.agent.understanding.intents import EmbeddingRouter
+    from shopagent.agent.understanding.classifier import load_router
+    from shopagent.agent.understanding.entities import order_shapes_of
     from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.embeddings import get_embedder
     from shopagent.tools.handoff import StoreHandoffs
@@ -82,7 +83,8 @@ async def build_context(
         orders=StoreOrders(db),
         policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
         handoffs=StoreHandoffs(db),
-        router=router or make_router(chat_model, EmbeddingRouter(embedder.embed)),
+        router=router
+        or make_router(chat_model, load_router(settings.home, embedder.embed, embedder.identity)),
         model=chat_model,
         prompts=Prompts.load(),
         clock=clock or fixed_clock(settings.now),
@@ -95,5 +97,6 @@ async def build_context(
         compose_attempts=2 if caps.tool_calling else 1,
         tool_calling_act=settings.act_mode == "tools" and caps.tool_calling,
         max_tool_calls=settings.max_tool_calls,
+        order_shapes=order_shapes_of(db),
     )
     return context, checkpointer, caps.name

@@ -54,9 +54,13 @@ def missing_slot_question(
     return None
 
 
-def choose_question(options: list[FocusItem]) -> str:
-    """Ask which of several matching products the shopper means."""
-    names = [f"{i}. {o['name']}" for i, o in enumerate(options, 1)]
+def choose_question(options: list[FocusItem], notes: dict[str, list[str]] | None = None) -> str:
+    """Ask which of several matching products the shopper means; ``notes`` (by SKU) name
+    what tells each apart ("color: Blue")."""
+    names = []
+    for i, o in enumerate(options, 1):
+        note = (notes or {}).get(str(o.get("sku")), [])
+        names.append(f"{i}. {o['name']}" + (f" ({', '.join(note)})" if note else ""))
     return "I found several that match. Which one do you mean?\n" + "\n".join(names)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field
+from shopagent.agent.understanding.entities import OrderNumberShapes
 
 
 class Slots(BaseModel):
@@ -27,6 +28,7 @@ class Slots(BaseModel):
     cheaper: bool = False
     pricier: bool = False
     in_stock_only: bool = False
+    latest: bool = Field(False, description='Says the newest order ("my latest order").')
     condition: str | None = Field(None, description="unopened | unused | used, if said.")
     variant: str | None = Field(
         None, description="A variant value of the product in focus (e.g. 'Electric Blue')."
@@ -70,6 +72,7 @@ def _patterns() -> dict[str, Any]:
         "condition": [(name, phrases_of(items)) for name, items in raw["condition"].items()],
         "pricier": phrases("pricier"),
         "in_stock": phrases("in_stock"),
+        "latest": phrases("latest"),
         "yes": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["yes"]) + r")\b", re.I),
         "no": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["no"]) + r")\b", re.I),
         "filler": frozenset(raw["filler"].split()),
@@ -82,8 +85,11 @@ def _is_price_context(match: re.Match[str]) -> bool:
     return "$" in span or bool(re.search(r"dollars?|bucks|usd", span, re.I))
 
 
-def extract(message: str) -> Slots:
-    """All slots found in ``message``; never raises on odd input."""
+def extract(message: str, order_shapes: OrderNumberShapes | None = None) -> Slots:
+    """All slots found in ``message``; never raises on odd input.
+
+    ``order_shapes`` (learned from the store's orders) recognise the store's own order
+    numbers, returned as the store writes them; the generic pattern is the fallback."""
     p = _patterns()
     text = message.strip()
     slots: dict[str, Any] = {}
@@ -92,7 +98,10 @@ def extract(message: str) -> Slots:
     if m := p["email"].search(text):
         slots["email"] = m.group(0).lower()
         rest = rest.replace(m.group(0), " ")
-    if m := p["order_number"].search(rest):
+    if order_shapes is not None and (found := order_shapes.find(rest)):
+        slots["order_number"] = found[1]
+        rest = rest.replace(found[0], " ")
+    elif m := p["order_number"].search(rest):
         slots["order_number"] = m.group(0).upper().replace("--", "-")
         rest = rest.replace(m.group(0), " ")
     if m := p["zip"].search(rest):
@@ -122,6 +131,8 @@ def extract(message: str) -> Slots:
     slots["cheaper"] = bool(p["cheaper"].search(rest))
     slots["pricier"] = bool(p["pricier"].search(rest))
     slots["in_stock_only"] = bool(p["in_stock"].search(rest))
+    slots["latest"] = bool(p["latest"].search(rest))
+    rest = p["latest"].sub(" ", rest)
     slots["condition"] = next((n for n, rx in p["condition"] if rx.search(rest)), None)
     for _, rx in p["condition"]:
         rest = rx.sub(" ", rest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_question
+from shopagent.agent.understanding.search_request import parse_search_request
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
@@ -20,11 +21,15 @@ def _focus(hit: ProductHit) -> FocusItem:
     }
 
 
-def _filters(slots: Slots) -> SearchFilters:
+def _filters(slots: Slots, text: str = "") -> SearchFilters:
+    """The slots' colour and price bounds; with no bounds in the slots, the ones the
+    search-request parser finds ("around 100 bucks", "about $40", "budget around 100")."""
     attributes = {"color": slots.color} if slots.color else {}
-    return SearchFilters(
-        min_price=slots.min_price, max_price=slots.max_price, attributes=attributes
-    )
+    low, high = slots.min_price, slots.max_price
+    if low is None and high is None and text:
+        bounds = parse_search_request(text).filters
+        low, high = bounds.min_price, bounds.max_price
+    return SearchFilters(min_price=low, max_price=high, attributes=attributes)
 
 
 def _is_ambiguous(query: str, hits: list[ProductHit]) -> bool:
@@ -44,7 +49,7 @@ def _terms(text: str) -> list[str]:
 async def _search(turn: Turn, *, k: int | None = None) -> list[ProductHit]:
     slots = turn.slots
     query = " ".join(p for p in (slots.color, slots.query) if p) or (slots.query or "")
-    filters = _filters(slots)
+    filters = _filters(slots, user_text(turn))
     args = {"query": query, "filters": filters.model_dump(mode="json", exclude_defaults=True)}
     result = await turn.call(
         "search_products",

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from shopagent.agent.answering.templates import cancel_question, return_question
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_order_question, choose_question
+from shopagent.agent.understanding.lines import Line, best_lines, differences
 from shopagent.tools import functions as fn
+
+from shopagent.errors import ShopAgentError
+
+
+def _newest(orders: list[Any]) -> Any:
+    return max(orders, key=lambda o: o.placed_at)
 
 
 async def order_status(turn: Turn) -> None:
     number = turn.state.get("order_number")
+    if turn.slots.latest and not turn.slots.order_number:
+        listed = await turn.call(
+            "get_order_status",
+            {"order_number": None},
+            lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None),
+        )
+        if not listed or not listed.orders:
+            return
+        number = _newest(listed.orders).number
     await turn.call(
         "get_order_status",
         {"order_number": number},
@@ -37,7 +52,8 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
     targets = turn.state.get("targets", [])
     if targets and targets[0].get("order_number"):
         return targets[0]["order_number"]
-    if number := turn.state.get("order_number"):
+    latest = turn.slots.latest and not turn.slots.order_number
+    if not latest and (number := turn.state.get("order_number")):
         return number
     args = {"order_number": None, "statuses": statuses}
     result = await turn.call(
@@ -46,8 +62,8 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
         lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None, statuses),
     )
     candidates = result.orders if result else []
-    if len(candidates) == 1:
-        return candidates[0].number
+    if len(candidates) == 1 or (candidates and latest):
+        return _newest(candidates).number
     if len(candidates) > 1:
         turn.focus = [
             _line_focus(o.number, i.sku, i.name, i.unit_price, i.category, i.product_id)
@@ -56,6 +72,20 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
         ]
         turn.clarify = choose_order_question(candidates, what)
     return None
+
+
+def _options(turn: Turn, line: Any) -> dict[str, str]:
+    """The variant options of an order line (empty when the catalog cannot say)."""
+    if line is None:
+        return {}
+    try:
+        product = turn.ctx.catalog.get(line.product_id)
+    except ShopAgentError:
+        return {}
+    for variant in getattr(product, "variants", None) or []:
+        if variant.sku == line.sku:
+            return {str(k): str(v) for k, v in variant.attributes.items()}
+    return {}
 
 
 async def return_request(turn: Turn) -> None:
@@ -81,11 +111,17 @@ async def return_request(turn: Turn) -> None:
         return
     items = check.items
     if len(items) > 1:
-        wanted = set(re.findall(r"[a-z0-9]{3,}", turn.slots.query.casefold()))
-        named = [i for i in items if wanted & set(re.findall(r"[a-z0-9]+", i.name.casefold()))]
-        if len(named) != 1:
-            order = turn.ctx.orders.order(turn.customer.id, number) if turn.customer else None
-            lines = {line.sku: line for line in order.items} if order else {}
+        order = turn.ctx.orders.order(turn.customer.id, number) if turn.customer else None
+        lines = {line.sku: line for line in order.items} if order else {}
+        candidates = [Line(i.sku, i.name, _options(turn, lines.get(i.sku))) for i in items]
+        said = " ".join(
+            w
+            for w in (turn.slots.query, turn.slots.color, turn.slots.size, turn.slots.variant)
+            if w
+        )
+        picked = best_lines(said, candidates)
+        if len(picked) != 1:
+            tied = {line.key for line in picked or candidates}
             turn.focus = [
                 _line_focus(
                     number,
@@ -96,11 +132,12 @@ async def return_request(turn: Turn) -> None:
                     lines[i.sku].product_id,
                 )
                 for i in items
-                if i.sku in lines
+                if i.sku in lines and i.sku in tied
             ]
-            turn.clarify = choose_question(turn.focus)
+            notes = differences([c for c in candidates if c.key in tied])
+            turn.clarify = choose_question(turn.focus, notes)
             return
-        items = named
+        items = [i for i in items if i.sku == picked[0].key]
     verdict = items[0]
     if verdict.eligible:
         turn.proposal = {

@@ -68,7 +68,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
     text = last_user_text(state)
-    slots = extract(text)
+    slots = extract(text, ctx.order_shapes)
     current = state.get("current")
     anchor = current or next(iter(state.get("focus", [])), None)
     if anchor and slots.query:
