@@ -105,7 +105,8 @@ def answer_attribute(
         return answer(own[0], own[1], verdict="yes" if yes_no else None)
     asked = question_stems(question, product)
     for key, value in details.get("attributes", {}).items():
-        if asked and asked <= content_stems(f"{key} {value}"):
+        named = content_stems(key)
+        if asked and (asked <= content_stems(f"{key} {value}") or (named and named <= asked)):
             return answer(key, value, verdict="yes" if yes_no else None)
     best, best_score = None, (0.0, 0.0)
     for sentence in [details["name"] + ".", *sentences(details.get("description", ""))]:

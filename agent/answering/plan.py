@@ -21,7 +21,7 @@ from shopagent.agent.answering.claims import (
     ProductList,
     ProductRef,
 )
-from shopagent.agent.answering.facts import NEXT_STEPS, Facts
+from shopagent.agent.answering.facts import NEXT_STEPS, Facts, collect, focus_products
 from shopagent.agent.answering.words import matcher
 
 ProductInfo = Callable[[str], dict[str, Any] | None]
@@ -173,6 +173,26 @@ def build_plan(
     plan.claims = _unique(claims)
     plan.context = _context(facts)
     return plan
+
+
+def plan_for_turn(
+    intents: list[str],
+    question: str,
+    calls: list[dict[str, Any]],
+    *,
+    slots: dict[str, Any] | None = None,
+    targets: list[dict[str, Any]] | None = None,
+    clean: Callable[[Facts], Facts] | None = None,
+    **kw: Any,
+) -> tuple[AnswerPlan, Facts]:
+    """The plan of a recorded turn (its intents, message and tool calls), and its facts:
+    collected, focused on the turn's products and (``clean``) sanitised."""
+    facts = collect(calls)
+    focus_products(facts, intents[0] if intents else "", list(targets or []), calls)
+    if clean is not None:
+        facts = clean(facts)
+    plan = build_plan(intents, question, facts, calls, slots=slots, targets=targets, **kw)
+    return plan, facts
 
 
 def _target_ref(target: dict[str, Any], info: ProductInfo | None) -> ProductRef:

@@ -163,12 +163,14 @@ def policy(c: PolicyRule, question: str) -> str:
 
 def _best_sentence(excerpt: str, question: str, already: str) -> str:
     """The excerpt sentence that best answers what the rule sentence leaves out."""
-    asked = content_stems(question) - content_stems(already)
-    if not asked:
-        return ""
+    asked, said = content_stems(question), content_stems(already)
     prose = " ".join(line for line in excerpt.splitlines() if not line.lstrip().startswith("|"))
-    scored = [(len(asked & content_stems(s)), s) for s in sentences(prose)]
-    scored = [(n, s) for n, s in scored if n and len(s) < 240]
+    scored = [
+        (len(asked & content_stems(s)), s)
+        for s in sentences(prose)
+        if len(content_stems(s) - said) >= 2 and len(s) < 240 and "(see" not in s
+    ]
+    scored = [(n, s) for n, s in scored if n]
     return max(scored, key=lambda p: p[0])[1] if scored else ""
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from shopagent.agent.answering.checks import verify_plan
-from shopagent.agent.answering.facts import Facts, collect, focus_products
-from shopagent.agent.answering.plan import AnswerPlan, build_plan
+from shopagent.agent.answering.facts import Facts
+from shopagent.agent.answering.plan import AnswerPlan, plan_for_turn
 from shopagent.agent.answering.realise import realise
 from shopagent.agent.answering.templates import template_answer
 from shopagent.agent.answering.verify import complete_sentences, generic_problems, verify_answer
@@ -58,27 +58,30 @@ def _need(state: AgentState) -> str:
     return " ".join(said[-3:])
 
 
-def plan_turn(state: AgentState, ctx: AgentContext, facts: Facts) -> AnswerPlan:
-    """The answer plan of this turn, from the question and the (sanitised) tool results."""
+def plan_turn(state: AgentState, ctx: AgentContext) -> tuple[AnswerPlan, Facts]:
+    """The answer plan of this turn, from the question and the sanitised tool results (planted
+    instructions never reach the shopper or the model); and those facts."""
     intent = state.get("intent", "")
+    intents = list(state.get("intents") or [intent])
+    if intent and intents[0] != intent:
+        intents = [intent, *[i for i in intents if i != intent]]
 
     def info(product_id: str) -> dict[str, Any] | None:
         product = ctx.catalog.get(product_id)
         return product.model_dump(mode="json") if product else None
 
-    question = last_user_text(state)
-    plan = build_plan(
-        state.get("intents") or [intent],
-        question,
-        facts,
+    plan, facts = plan_for_turn(
+        intents,
+        last_user_text(state),
         state.get("tool_calls", []),
         slots=state.get("slots", {}),
+        targets=list(state.get("targets", [])),
+        clean=sanitize_facts,
         need=_need(state),
         info=info,
-        targets=list(state.get("targets", [])),
     )
     plan.context.append(ctx.store_name)
-    return plan
+    return plan, facts
 
 
 def _tokens(reply: AIMessage) -> int:
@@ -90,10 +93,8 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     """Answer from facts only: model answer if it passes verification, else the template."""
     ctx = runtime.context
     intent = state.get("intent", "")
-    calls = state.get("tool_calls", [])
-    facts = collect(calls)
-    focus_products(facts, intent, state.get("targets", []), calls)
-    clean = sanitize_facts(facts)  # planted instructions never reach the shopper or the model
+    plan, clean = plan_turn(state, ctx)
+    facts = clean
     fallback = template_answer(
         intent,
         clean,
@@ -101,7 +102,6 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         decision=state.get("decision"),
         proposal=state.get("proposal"),
     )
-    plan = plan_turn(state, ctx, clean)
     planned = realise(plan) if plan.claims else ""
     if planned and intent not in TEMPLATE_ONLY and not facts.handoff:
         fallback = planned
