@@ -88,8 +88,9 @@ def _stated(ctx: Context) -> list[str]:
                 continue  # a gap or total bound loosely: already known
             out.append(f"{m.text} is not the price of {p.name}")
     allowed_numbers = ex.number_set(ctx.allowed)
+    allowed_numbers |= {str(n) for n in range(1, len(plan.products) + 1)}  # counts, positions
     for value, m in ex.numbers(text):
-        if value not in allowed_numbers:
+        if value not in allowed_numbers and not _list_marker(text, m):
             out.append(f"number not in tool results: {m.text}")
     out += _names(ctx)
     out += _vocab(ctx, "colors", [p.variant for p in plan.products])
@@ -126,6 +127,12 @@ def _novel(ctx: Context) -> list[str]:
     if len(novel) > NOVEL_LIMIT:
         return [f"says things the data does not: {', '.join(sorted(novel)[:6])}"]
     return []
+
+
+def _list_marker(text: str, m: ex.Mention) -> bool:
+    """``1.`` at the start of a line: a list position, not a claim."""
+    line_start = text.rfind("\n", 0, m.start) + 1
+    return not text[line_start : m.start].strip() and text[m.end : m.end + 1] in {".", ")"}
 
 
 def _context_money(plan: AnswerPlan) -> set[Decimal]:
@@ -264,7 +271,9 @@ def _says_money(ctx: Context, amount: Decimal | None) -> bool:
 
 def _covers(ctx: Context, text: str, share: float) -> bool:
     want = content_stems(text)
-    return bool(want) and len(want & content_stems(ctx.text)) >= share * len(want)
+    if not want:  # "1.7 L": no word to match; the value itself must be there
+        return " ".join(text.casefold().split()) in " ".join(ctx.text.casefold().split())
+    return len(want & content_stems(ctx.text)) >= share * len(want)
 
 
 def _polarity_negative(ctx: Context) -> bool:

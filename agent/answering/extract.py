@@ -105,10 +105,17 @@ def dates(text: str) -> list[tuple[str, Mention]]:
     return out
 
 
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:co|inc|ltd|corp|st|dr|mr|mrs|ms|no|vs|jr|sr|etc|approx)$", re.I
+)
+
+
 def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or line."""
+    """(start, end) of each sentence or line ("Co." and other abbreviations end none)."""
     bounds, start = [], 0
     for m in _SENTENCE_END.finditer(text):
+        if m.group(0) == "." and _ABBREVIATION.search(text[max(0, m.start() - 8) : m.start()]):
+            continue
         bounds.append((start, m.end()))
         start = m.end()
     if start < len(text):
@@ -190,6 +197,7 @@ def capital_runs(text: str) -> list[Mention]:
             tokens = tokens[1:]
         if tokens:
             begin = text.index(tokens[0], start)
+            tokens[-1] = re.sub(r"['’]s$", "", tokens[-1])
             out.append(Mention(begin, m.end(), " ".join(tokens)))
     return out
 

@@ -110,8 +110,10 @@ def attribute(c: AttributeAnswer, question: str) -> str:
         if c.verdict == "no":
             return f"No, {name} doesn't come in that; its {kind} are {join_list(values)}."
         return f"{_cap(name)} comes in {join_list(values)}."
-    lead = {"yes": "Yes: ", "no": "No: "}.get(c.verdict or "", "")
-    return f"{lead}{_cap(name) if not lead else name}'s {c.attribute} is {c.value}."
+    lead = {"yes": "Yes, ", "no": "No, "}.get(c.verdict or "", "")
+    if c.attribute.casefold() == "material":
+        return f"{lead}{name if lead else _cap(name)} is made of {c.value}."
+    return f"{lead}{'the' if lead else 'The'} {c.attribute} of {name} is {c.value}."
 
 
 def features(c: Features) -> str:
