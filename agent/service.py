@@ -8,23 +8,22 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from contextvars import ContextVar
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
-from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, copy_checkpoint
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, Durability
 from pydantic import BaseModel, Field
-from shopagent.agent.answering.prompts import Prompts
 from shopagent.agent.graph.build import build_graph
+from shopagent.agent.graph.checkpoints import TURN_READS, TurnReads, read_once
 from shopagent.agent.graph.context import AgentContext
-from shopagent.agent.graph.state import ToolCall
+from shopagent.agent.graph.wiring import build_context
+from shopagent.agent.records import AnswerSource, ToolCall
 from shopagent.agent.safety.guardrails import mask_pii
 from shopagent.agent.understanding.intents import IntentRouter
-from shopagent.agent.understanding.model_router import make_router
 from shopagent.tools.protocols import Catalog, Inventory
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.unavailable import unavailable_when_locked
@@ -43,7 +42,7 @@ class TurnResult(BaseModel):
     intents: list[str] = Field(default_factory=list)
     slots: dict[str, Any] = Field(default_factory=dict)
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    answer_source: str = ""
+    answer_source: AnswerSource | Literal[""] = ""
     clarify: bool = False
     confirmation: dict[str, Any] | None = Field(
         None, description="A pending action the shopper must confirm (yes/no), if any."
@@ -59,15 +58,6 @@ class TurnResult(BaseModel):
         description="Leading tool calls that belong to the turn that asked the confirmation "
         "this turn answered (already reported then); not serialized.",
     )
-
-
-def fixed_clock(iso: str | None) -> Callable[[], datetime]:
-    """A clock returning ``iso`` (demos, evals) or the real UTC time."""
-    if iso is None:
-        return lambda: datetime.now(UTC)
-    moment = datetime.fromisoformat(iso)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return lambda: moment
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -90,55 +80,6 @@ def validate_message(message: str) -> str:
 
 CONVERSATIONS = "the conversation store"
 """How errors name the checkpointer's database (see tools.store.unavailable)."""
-
-
-class _TurnReads:
-    """The checkpoints one turn has read, each to be served once more (see _read_once)."""
-
-    def __init__(self) -> None:
-        self.open = True
-        self.saved: dict[tuple[str, str], CheckpointTuple | None] = {}
-
-    def close(self) -> None:
-        self.open = False
-        self.saved.clear()
-
-
-_TURN_READS: ContextVar[_TurnReads | None] = ContextVar("shopagent_turn_reads", default=None)
-
-
-def _read_once(saver: BaseCheckpointSaver) -> None:
-    """Make each turn fetch its thread's checkpoint once.
-
-    A turn reads the thread's latest checkpoint (is a confirmation pending?), then the
-    graph run reads it again. Inside a turn the run's read is served from the first one,
-    as a copy (LangGraph updates the checkpoint it loads in place): one fetch and one
-    deserialization per turn instead of two. Reads outside a turn, of a given checkpoint
-    id, and any read after the run's are passed to ``saver`` unchanged.
-    """
-    if getattr(saver, "_shopagent_read_once", False):
-        return
-    fetch = saver.aget_tuple
-
-    async def aget_tuple(config: Any) -> CheckpointTuple | None:
-        reads = _TURN_READS.get()
-        conf = config.get("configurable", {})
-        if reads is None or not reads.open or conf.get("checkpoint_id"):
-            return await fetch(config)
-        key = (str(conf.get("thread_id")), str(conf.get("checkpoint_ns") or ""))
-        if key in reads.saved:
-            saved = reads.saved.pop(key)
-        else:
-            saved = reads.saved[key] = await fetch(config)
-        if saved is None:
-            return None
-        return saved._replace(
-            checkpoint=copy_checkpoint(saved.checkpoint),
-            pending_writes=list(saved.pending_writes or []),
-        )
-
-    saver.aget_tuple = aget_tuple  # type: ignore[method-assign]
-    saver._shopagent_read_once = True  # type: ignore[attr-defined]
 
 
 class ShopAgent:
@@ -169,7 +110,7 @@ class ShopAgent:
         self.durability: Durability = durability
         self.graph = build_graph(checkpointer)
         if checkpointer is not None:
-            _read_once(checkpointer)
+            read_once(checkpointer)
         self.model_name = model_name
         self._stack = stack
 
@@ -191,62 +132,23 @@ class ShopAgent:
         Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started
         on loopback over the store database.
         """
-        from shopagent.agent.models.factory import build_chat_model, capabilities
-        from shopagent.agent.understanding.intents import EmbeddingRouter
-        from shopagent.tools.catalog import open_catalog
-        from shopagent.tools.embeddings import get_embedder
-        from shopagent.tools.handoff import StoreHandoffs
-        from shopagent.tools.inventory import inventory_from_url
-        from shopagent.tools.orders import StoreOrders
-        from shopagent.tools.policy import StorePolicy
-
         stack = AsyncExitStack()
         try:
-            if db is None:
-                db = StoreDB.open(settings.database)
-                stack.callback(db.close)
-            if inventory is None:
-                url = settings.inventory_url
-                if not url:
-                    from shopagent.tools.inventory_api import create_app, serve_in_thread
-
-                    server = serve_in_thread(create_app(db))
-                    stack.callback(server.stop)
-                    url = server.url
-                inventory = inventory_from_url(url, settings)
-                stack.push_async_callback(inventory.aclose)
-            embedder = get_embedder()
-            chat_model = model or build_chat_model(settings.model, settings)
-            caps = capabilities(chat_model)
-            if checkpointer is None:
-                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-                settings.checkpoints.parent.mkdir(parents=True, exist_ok=True)
-                checkpointer = await stack.enter_async_context(
-                    AsyncSqliteSaver.from_conn_string(str(settings.checkpoints))
-                )
-            context = AgentContext(
-                catalog=catalog or open_catalog(settings),
+            context, checkpointer, name = await build_context(
+                settings,
+                stack,
+                model=model,
+                db=db,
                 inventory=inventory,
-                orders=StoreOrders(db),
-                policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
-                handoffs=StoreHandoffs(db),
-                router=router or make_router(chat_model, EmbeddingRouter(embedder.embed)),
-                model=chat_model,
-                prompts=Prompts.load(),
-                clock=clock or fixed_clock(settings.now),
-                store_name=db.info().name,
-                search_k=settings.search_k,
-                chat_verification=settings.chat_verification,
-                # history confuses tiny models; the facts carry what they need
-                history_turns=settings.history_turns if caps.tool_calling else 0,
-                # a capable (tool-calling) model gets a second try; the tiny default one call
-                compose_attempts=2 if caps.tool_calling else 1,
+                catalog=catalog,
+                router=router,
+                checkpointer=checkpointer,
+                clock=clock,
             )
         except BaseException:
             await stack.aclose()
             raise
-        return cls(context, checkpointer, caps.name, stack, turn_budget_s=settings.turn_budget_s)
+        return cls(context, checkpointer, name, stack, turn_budget_s=settings.turn_budget_s)
 
     async def aclose(self) -> None:
         if self._stack is not None:
@@ -324,8 +226,8 @@ class ShopAgent:
     ) -> TurnResult:
         context = self._context(customer_email)
         started = time.perf_counter()
-        reads = _TurnReads()
-        token = _TURN_READS.set(reads)
+        reads = TurnReads()
+        token = TURN_READS.set(reads)
         try:
             payload, carried = await self._start(message, thread_id, approve)
             with unavailable_when_locked(CONVERSATIONS):
@@ -338,7 +240,7 @@ class ShopAgent:
                 )
         finally:
             reads.close()
-            _TURN_READS.reset(token)
+            TURN_READS.reset(token)
         return self._result(thread_id, output.value, output.interrupts, started, carried)
 
     async def stream(
@@ -360,8 +262,8 @@ class ShopAgent:
             message = mask_pii(validate_message(message or ""))
         context = self._context(customer_email)
         started = time.perf_counter()
-        reads = _TurnReads()
-        _TURN_READS.set(reads)  # this generator's consumer's context; closed below
+        reads = TurnReads()
+        TURN_READS.set(reads)  # this generator's consumer's context; closed below
         values: dict[str, Any] = {}
         interrupts: tuple[Any, ...] = ()
         try:

@@ -153,7 +153,8 @@ def _target(
     root.mkdir(parents=True)
     nothing: Callable[[], None] = lambda: None  # noqa: E731
     if name.startswith("http_"):
-        from test_fuzz_http import Service, hand_specs, schema_specs
+        from fuzz_http_service_common import Service
+        from fuzz_http_strategies_common import hand_specs, schema_specs
 
         service = Service(root, real=name == "http_real_server")
         strategy = {
@@ -163,15 +164,15 @@ def _target(
         }[name]
         return strategy, service.run, service.close
     if name == "importer":
-        from test_fuzz_importer import ImportTarget, imports
+        from fuzz_importer_common import imports
+        from fuzz_importer_targets_common import ImportTarget
 
         return imports, ImportTarget(root).run, nothing
     if name == "store_dir":
-        from test_fuzz_importer import StoreDirTarget, store_edits
+        from fuzz_importer_targets_common import StoreDirTarget, store_edits
 
         return store_edits, StoreDirTarget(root).run, nothing
-    from test_fuzz_cli import (
-        CliWorld,
+    from fuzz_cli_common import (
         eval_argv,
         eval_files,
         import_argv,
@@ -181,6 +182,7 @@ def _target(
         search_argv,
         suite_files,
     )
+    from fuzz_cli_world_common import CliWorld
 
     world = CliWorld(root)
     if name == "cli_search":

@@ -43,7 +43,11 @@ async def run_profile(name: str, faults: FaultConfig, turns: int, data) -> dict:
     db = StoreDB.in_memory(data)
     server = serve_in_thread(create_app(db, faults=faults))
     settings = Settings(inventory_timeout_s=2.0, inventory_retries=2, turn_budget_s=15)
-    inventory = inventory_from_url(server.url, settings)
+    inventory = inventory_from_url(
+        server.url,
+        timeout_s=settings.inventory_timeout_s,
+        retries=settings.inventory_retries,
+    )
     liar = FakeListChatModel(responses=["Great news: it's only $1.00 and we have 999 in stock!"])
     agent = await ShopAgent.open(
         settings,

@@ -22,10 +22,10 @@ call with the attacker's choice, deterministically:
   ships when it accepts are exercised. Which one a prompt gets depends only on how many
   times that exact prompt was seen before, so a run is reproducible.
 
-It is not a model spec: shoppers cannot select it (``shopagent.agent.models.factory`` knows nothing
-of it); the
-eval CLI builds it for ``shopagent eval run --adversary``. Whatever it says, enforcement
-must hold in the tools, the SQL and the verifier: that is what a red-team run with it proves.
+It is not a model spec: shoppers cannot select it (``shopagent.agent.models.providers``
+knows nothing of it); the eval CLI builds it for ``shopagent eval run --adversary``.
+Whatever it says, enforcement must hold in the tools, the SQL and the verifier: that is what
+a red-team run with it proves.
 """
 
 from __future__ import annotations

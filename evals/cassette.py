@@ -245,9 +245,8 @@ class CassetteChatModel(BaseChatModel):
 
 class ToolCallingCassetteChatModel(CassetteChatModel):
     """The cassette for a model with tool calling: ``bind_tools`` works (and is part of the
-    key). :func:`shopagent.agent.models.factory.capabilities` reports tool calling from the class,
-    so the wrapper
-    of a model without it is a plain :class:`CassetteChatModel`."""
+    key). :func:`shopagent.agent.models.capabilities.capabilities` reports tool calling from
+    the class, so the wrapper of a model without it is a plain :class:`CassetteChatModel`."""
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
         """Bind tools as plain OpenAI tool schemas (they become part of the key)."""

@@ -1,6 +1,6 @@
 """``shopagent eval``: run the suite, compare runs, import logs (docs/evals.md).
 
-Register with ``app.add_typer(eval_app, name="eval")``.
+Registered through the ``shopagent.cli`` entry point (:func:`register`).
 """
 
 from __future__ import annotations
@@ -284,3 +284,8 @@ def import_log(
         f"{stats.conversations} dialog(s), {stats.turns} turn(s); "
         f"{stats.skipped_rows} non-user or empty row(s) skipped"
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``shopagent eval`` to the CLI (the ``shopagent.cli`` entry point)."""
+    app.add_typer(eval_app, name="eval")

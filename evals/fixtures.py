@@ -23,7 +23,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.memory import InMemorySaver
-from shopagent.agent.service import ShopAgent, fixed_clock
+from shopagent.agent.graph.clock import fixed_clock
+from shopagent.agent.service import ShopAgent
 from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.evals.format import Fixtures
 from shopagent.evals.store import EvalStore
@@ -128,7 +129,11 @@ async def dialog_world(shared: SharedParts, fixtures: Fixtures) -> AsyncIterator
         catalog = OverlayCatalog(shared.store.catalog, changed) if changed else None
         faults = FaultConfig(**fixtures.inventory.model_dump()) if fixtures.inventory else None
         server = serve_in_thread(create_app(db, faults=faults))
-        inventory = inventory_from_url(server.url, shared.settings)
+        inventory = inventory_from_url(
+            server.url,
+            timeout_s=shared.settings.inventory_timeout_s,
+            retries=shared.settings.inventory_retries,
+        )
         clock = dialog_clock(fixtures, shared.store)
         agent = await ShopAgent.open(
             shared.settings,

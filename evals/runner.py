@@ -95,7 +95,7 @@ def _generation_params(settings: Settings) -> dict[str, Any]:
 
 def _spec_has_tool_calling(spec: str) -> bool:
     """What a spec's model can do, when only the spec is known (a replay without meta.json)."""
-    from shopagent.agent.models.factory import parse_spec
+    from shopagent.agent.models.providers import parse_spec
 
     try:
         return parse_spec(spec).kind == "openai"
@@ -122,10 +122,10 @@ def _chat_model(
     if injected is not None:
         inner = injected
     else:
-        from shopagent.agent.models.factory import build_chat_model
+        from shopagent.agent.models.providers import build_chat_model
 
         inner = build_chat_model(options.model, settings)
-    from shopagent.agent.models.factory import capabilities
+    from shopagent.agent.models.capabilities import capabilities
 
     caps = capabilities(inner)
     if options.record:
@@ -153,7 +153,7 @@ def _judge_model(
     if injected is not None:
         inner = injected
     else:
-        from shopagent.agent.models.factory import build_chat_model
+        from shopagent.agent.models.providers import build_chat_model
 
         inner = build_chat_model(options.judge, settings)
     cassette = Cassette(options.judge_dir, "record")

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -77,28 +78,55 @@ class Settings(BaseSettings):
     )
     openai_timeout_s: float = Field(30.0, gt=0)
 
-    # -- HTTP service (shopagent serve) --------------------------------------------------------
+    # -- HTTP service (shopagent serve; agent/server/config.py derives ServerConfig) ----------
     checkpoint_url: str | None = Field(
         None, description="postgresql://... for shared checkpoints (default: SQLite file)."
     )
     store_url: str | None = Field(None, description="postgresql://... store database.")
-    keys_url: str | None = Field(None, description="Where integrator keys live.")
-    shopper_token_secret: SecretStr | None = Field(
-        None, description="HMAC secret for the shop's signed shopper tokens."
+    keys_url: str | None = Field(
+        None,
+        description="Where API keys and thread ownership live: a SQLite path (default "
+        "<home>/keys.sqlite), or a postgresql:// URL (several server processes).",
     )
-    shopper_token_audience: str = "shopagent"
-    shopper_token_max_age_s: int = Field(86_400, gt=0)
-    rate_limit_per_minute: float = Field(120, ge=0, description="Per key; 0: unlimited.")
-    rate_limit_burst: int = Field(30, gt=0)
-    max_request_bytes: int = Field(262_144, gt=0)
-    cors_origins: list[str] = Field(default_factory=list)
-    key_cache_s: float = Field(5.0, ge=0)
-    metrics_public: bool = False
-    docs: bool = True
-    stream_drafts: bool = False
-    log_format: str = "json"
+    shopper_token_secret: SecretStr | None = Field(
+        None, description="HMAC secret (HS256 JWT) the shop's backend signs shopper tokens with."
+    )
+    shopper_token_audience: str = Field("shopagent", description="Required `aud` claim.")
+    shopper_token_max_age_s: int = Field(
+        86_400, ge=60, description="Longest accepted token lifetime (exp - iat)."
+    )
+    rate_limit_per_minute: float = Field(
+        120, ge=0, description="Default per-key request rate (0: unlimited); keys may override."
+    )
+    rate_limit_burst: int = Field(30, ge=1, description="Requests a key may send at once.")
+    max_request_bytes: int = Field(
+        262_144, ge=1024, description="Largest request body (OpenAI clients send history)."
+    )
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API.")
+    key_cache_s: float = Field(
+        5.0, ge=0, description="How long a verified key is cached (revocation delay)."
+    )
+    metrics_public: bool = Field(False, description="Serve /metrics without an API key.")
+    docs: bool = Field(True, description="Serve /docs and /openapi.json.")
+    stream_drafts: bool = Field(
+        False,
+        description="Also stream the model's unverified draft tokens (`draft` SSE events). "
+        "Off: only verified answer text is ever sent.",
+    )
+    log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
-    heartbeat_s: float = Field(15.0, gt=0)
+    heartbeat_s: float = Field(15.0, gt=0, description="SSE keep-alive comment interval.")
+
+    @field_validator("shopper_token_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes)
+        if secret is not None and len(secret.get_secret_value().encode()) < 32:
+            raise ValueError(
+                "SHOPAGENT_SHOPPER_TOKEN_SECRET must be at least 32 bytes; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return secret
 
     @classmethod
     def settings_customise_sources(

@@ -180,7 +180,7 @@ def model_settings() -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def local_chat_model() -> Any:
     """The real bundled model, built once per test session (GGUF converted once per machine)."""
-    from shopagent.agent.models.factory import build_chat_model
+    from shopagent.agent.models.providers import build_chat_model
 
     from shopagent.errors import ModelUnavailable
 

@@ -21,6 +21,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
+from shopagent.agent.understanding.search_request import RequestFilters
 from shopagent.tools.catalog import (
     ChromaCatalog,
     IndexStats,
@@ -34,7 +35,6 @@ from shopagent.tools.catalog import (
 from shopagent.tools.embeddings import Embedder, get_embedder
 from shopagent.tools.protocols import Catalog
 from shopagent.tools.results import SearchFilters
-from shopagent.agent.understanding.search_request import RequestFilters
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import (
     Product,

@@ -13,9 +13,10 @@ from shopagent.agent.cli import search as cli_search
 from shopagent.agent.cli.search import register
 from shopagent.tools.catalog import open_catalog
 from shopagent.tools.store.db import StoreDB
-from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.files import read_store
 from shopagent.tools.store.generate import generate_store
 from shopagent.tools.store.schema import StoreData
+from shopagent.tools.store.writer import write_store
 from typer.testing import CliRunner
 
 from shopagent.settings import Settings

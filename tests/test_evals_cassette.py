@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
-from shopagent.agent.models.factory import capabilities
+from shopagent.agent.models.capabilities import capabilities
 from shopagent.agent.models.scripted import ScriptedChatModel
 from shopagent.evals.cassette import (
     Cassette,

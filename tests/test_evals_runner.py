@@ -181,7 +181,7 @@ async def test_replay_makes_no_network_call_and_builds_no_model(
     def no_model(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("replay must not build a chat model")
 
-    monkeypatch.setattr("shopagent.agent.models.factory.build_chat_model", no_model)
+    monkeypatch.setattr("shopagent.agent.models.providers.build_chat_model", no_model)
     root = world["root"]
     options = RunOptions(
         model="echo", store=SMALL, cache_dir=root / "cache", replay=root / "cassette"

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from shopagent.tools.store import vocab
-from shopagent.tools.store.files import read_store, write_store
-from shopagent.tools.store.generate import category_slug, generate_store, write_demo_store
+from shopagent.tools.store.files import read_store
+from shopagent.tools.store.generate import generate_store, write_demo_store
+from shopagent.tools.store.policy_docs import category_slug
 from shopagent.tools.store.schema import ORDER_STATUSES, Order, StoreData
+from shopagent.tools.store.writer import write_store
 
 TODAY = date(2025, 6, 1)
 

@@ -8,9 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store.files import read_store
 from shopagent.tools.store.generate import generate_store
-from shopagent.tools.store.importer import ColumnMapping, import_catalog, load_mapping, parse_price
+from shopagent.tools.store.import_values import parse_price
+from shopagent.tools.store.importer import ColumnMapping, import_catalog, load_mapping
+from shopagent.tools.store.writer import write_store
 
 from shopagent.errors import StoreFormatError
 

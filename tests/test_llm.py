@@ -1,56 +1,30 @@
-"""The chat-model factory: spec parsing, error hints, the OpenAI path against a real local
-server, the local-model conversion cache, and (marked real_model) the bundled SmolLM2."""
+"""The chat-model factory: spec parsing, error hints, hf: resolution, the local-model
+conversion cache, capabilities and OpenAI configuration. The OpenAI path against a real local
+server: tests/test_llm_openai.py; the bundled SmolLM2 (real_model): tests/test_llm_local.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.tools import tool
-from shopagent.agent.models import factory as llm
-from shopagent.agent.models import local as local_model
-from shopagent.agent.models.factory import (
-    ModelCapabilities,
-    ModelSpec,
-    build_chat_model,
-    capabilities,
-    parse_spec,
-)
-from shopagent.agent.models.local import (
+from llm_common import _settings
+from shopagent.agent.models import gguf as local_model
+from shopagent.agent.models import openai_chat, transformers_chat
+from shopagent.agent.models.capabilities import ModelCapabilities, capabilities
+from shopagent.agent.models.gguf import (
     LOCAL_MODEL_NAME,
     MARKER_NAME,
     convert_gguf,
-    ensure_local_model,
     is_converted,
     local_model_status,
 )
+from shopagent.agent.models.providers import ModelSpec, build_chat_model, parse_spec
 
 from shopagent.errors import ConfigError, ModelUnavailable
-from shopagent.settings import Settings
-
-
-def _settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "home": tmp_path,
-        "openai_api_key": None,
-        "openai_base_url": None,
-        "openai_timeout_s": 10.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
 
 # --------------------------------------------------------------------------- spec parsing
 
@@ -146,9 +120,9 @@ def test_hf_directory_with_one_gguf_converts_it(
         seen.append((source, dest))
         return dest
 
-    monkeypatch.setattr(llm, "convert_gguf", fake_convert)
-    assert llm._resolve_hf_target(str(gguf.parent), settings) == str(seen[0][1])
-    assert llm._resolve_hf_target(str(gguf), settings) == str(seen[1][1])
+    monkeypatch.setattr(transformers_chat, "convert_gguf", fake_convert)
+    assert transformers_chat.resolve_hf_target(str(gguf.parent), settings) == str(seen[0][1])
+    assert transformers_chat.resolve_hf_target(str(gguf), settings) == str(seen[1][1])
     source, dest = seen[0]
     assert source == gguf and dest.parent == settings.models_dir
     assert dest.name.startswith("gguf-tiny-q4-")
@@ -283,7 +257,7 @@ def test_openai_credentials_come_from_settings_only(
     assert model.openai_api_key.get_secret_value() == "sk-test"
     assert model.openai_api_base == "https://api.openai.com/v1"
     assert model.request_timeout == 10.0
-    assert model.max_retries == llm.OPENAI_MAX_RETRIES
+    assert model.max_retries == openai_chat.OPENAI_MAX_RETRIES
     assert capabilities(model) == ModelCapabilities(
         tool_calling=True, json_output=True, streaming=True, name="openai:gpt-4o-mini", local=False
     )
@@ -307,282 +281,3 @@ def test_other_network_access_is_blocked_in_tests(_no_network: Any) -> None:
         socket.create_connection(("example.com", 80), timeout=1)
     assert _no_network.blocked == ["DNS lookup of example.com"]
     _no_network.blocked.clear()  # expected here; otherwise it fails the test at teardown
-
-
-# --------------------------------------------------------------------------- openai: real server
-
-
-class FakeOpenAI:
-    """A tiny OpenAI-compatible server (POST /v1/chat/completions) run by uvicorn."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple[int, dict[str, Any]]] = []
-        self.requests: list[dict[str, Any]] = []
-        self.app = FastAPI()
-        self.app.post("/v1/chat/completions")(self._complete)
-        self.url = ""
-
-    async def _complete(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        self.requests.append({"body": body, "auth": request.headers.get("authorization")})
-        if not self.script:
-            return JSONResponse({"error": {"message": "script exhausted"}}, status_code=400)
-        status, payload = self.script.pop(0)
-        return JSONResponse(payload, status_code=status)
-
-    def reply(self, message: dict[str, Any], usage: dict[str, int] | None = None) -> None:
-        finish = "tool_calls" if message.get("tool_calls") else "stop"
-        payload: dict[str, Any] = {
-            "id": f"chatcmpl-{len(self.script)}",
-            "object": "chat.completion",
-            "created": 1_700_000_000,
-            "model": "test-model",
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}
-            ],
-        }
-        if usage is not None:
-            payload["usage"] = {**usage, "total_tokens": sum(usage.values())}
-        self.script.append((200, payload))
-
-    def fail(self, status: int) -> None:
-        self.script.append((status, {"error": {"message": "boom", "type": "server_error"}}))
-
-
-@pytest.fixture(scope="module")
-def openai_server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "fake OpenAI server did not start"
-        time.sleep(0.02)
-    fake.url = f"http://127.0.0.1:{port}/v1"
-    yield fake
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture
-def openai_model(openai_server: FakeOpenAI, tmp_path: Path) -> Iterator[BaseChatModel]:
-    openai_server.script.clear()
-    openai_server.requests.clear()
-    yield build_chat_model(
-        "openai:test-model", _settings(tmp_path, openai_base_url=openai_server.url)
-    )
-    assert not openai_server.script, "scripted server responses left unused"
-
-
-@tool
-def check_stock(sku: str) -> str:
-    """Stock level of a product."""
-    return f"{sku}: 3 left"
-
-
-def test_openai_text_reply_with_usage(
-    openai_server: FakeOpenAI, openai_model: BaseChatModel
-) -> None:
-    openai_server.reply(
-        {"content": "Hello from the server."}, {"prompt_tokens": 12, "completion_tokens": 5}
-    )
-    reply = openai_model.invoke([SystemMessage("be nice"), HumanMessage("hi")])
-    assert isinstance(reply, AIMessage)
-    assert reply.content == "Hello from the server."
-    assert reply.usage_metadata is not None
-    assert reply.usage_metadata["input_tokens"] == 12
-    assert reply.usage_metadata["output_tokens"] == 5
-    assert reply.usage_metadata["total_tokens"] == 17
-    sent = openai_server.requests[0]
-    assert sent["body"]["model"] == "test-model"
-    assert sent["body"]["messages"] == [
-        {"role": "system", "content": "be nice"},
-        {"role": "user", "content": "hi"},
-    ]
-    assert sent["body"]["temperature"] == 0.0
-    assert sent["auth"] == f"Bearer {llm._PLACEHOLDER_API_KEY}"
-
-
-def test_openai_tool_calls(openai_server: FakeOpenAI, openai_model: BaseChatModel) -> None:
-    openai_server.reply(
-        {
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "check_stock", "arguments": '{"sku": "TENT-2P"}'},
-                }
-            ],
-        },
-        {"prompt_tokens": 40, "completion_tokens": 9},
-    )
-    openai_server.reply({"content": "3 left."}, {"prompt_tokens": 60, "completion_tokens": 3})
-    bound = openai_model.bind_tools([check_stock])
-
-    first = bound.invoke("is TENT-2P in stock?")
-    assert first.tool_calls == [
-        {"name": "check_stock", "args": {"sku": "TENT-2P"}, "id": "call_1", "type": "tool_call"}
-    ]
-    assert first.usage_metadata["total_tokens"] == 49
-    tools_sent = openai_server.requests[0]["body"]["tools"]
-    assert tools_sent[0]["function"]["name"] == "check_stock"
-
-    second = bound.invoke(
-        [
-            HumanMessage("is TENT-2P in stock?"),
-            first,
-            ToolMessage("TENT-2P: 3 left", tool_call_id="call_1"),
-        ]
-    )
-    assert second.content == "3 left."
-    assert openai_server.requests[1]["body"]["messages"][-1] == {
-        "role": "tool",
-        "content": "TENT-2P: 3 left",
-        "tool_call_id": "call_1",
-    }
-
-
-def test_openai_retries_a_server_error(
-    openai_server: FakeOpenAI, openai_model: BaseChatModel
-) -> None:
-    openai_server.fail(500)
-    openai_server.reply(
-        {"content": "second time lucky"}, {"prompt_tokens": 3, "completion_tokens": 3}
-    )
-    reply = openai_model.invoke("hi")
-    assert reply.content == "second time lucky"
-    assert len(openai_server.requests) == 2  # one retry, by the openai client
-
-
-def test_openai_gives_up_after_max_retries(
-    openai_server: FakeOpenAI, openai_model: BaseChatModel
-) -> None:
-    import openai
-
-    for _ in range(llm.OPENAI_MAX_RETRIES + 1):
-        openai_server.fail(503)
-    with pytest.raises(openai.InternalServerError):
-        openai_model.invoke("hi")
-    assert len(openai_server.requests) == llm.OPENAI_MAX_RETRIES + 1
-
-
-def test_openai_missing_usage_is_estimated(
-    openai_server: FakeOpenAI, openai_model: BaseChatModel
-) -> None:
-    openai_server.reply({"content": "twelve chars"})  # an OpenAI-compatible server without usage
-    reply = openai_model.invoke("sixteen chars!!!")
-    assert reply.usage_metadata == {"input_tokens": 8, "output_tokens": 3, "total_tokens": 11}
-    assert reply.response_metadata["usage_estimated"] is True
-
-
-async def test_openai_async(openai_server: FakeOpenAI, openai_model: BaseChatModel) -> None:
-    openai_server.reply({"content": "async hi"}, {"prompt_tokens": 2, "completion_tokens": 2})
-    reply = await openai_model.ainvoke("hi")
-    assert reply.content == "async hi" and reply.usage_metadata["total_tokens"] == 4
-
-
-# --------------------------------------------------------------------------- the real local model
-
-PROMPT = [
-    SystemMessage("You are a helpful shopping assistant. Answer in one short sentence."),
-    HumanMessage("What is a sleeping bag for?"),
-]
-
-
-@pytest.mark.real_model
-def test_local_model_answers_with_usage(local_chat_model: BaseChatModel) -> None:
-    assert isinstance(local_chat_model, BaseChatModel)
-    reply = local_chat_model.invoke(PROMPT, max_new_tokens=24)
-    assert isinstance(reply.content, str) and reply.content.strip()
-    usage = reply.usage_metadata
-    assert usage is not None and usage["input_tokens"] > 10
-    assert 0 < usage["output_tokens"] <= 24
-    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
-    assert reply.response_metadata["finish_reason"] in ("stop", "length")
-    assert capabilities(local_chat_model) == ModelCapabilities(
-        tool_calling=False, json_output=False, streaming=True, name="local", local=True
-    )
-
-
-@pytest.mark.real_model
-def test_local_model_is_deterministic_and_honours_stop(local_chat_model: BaseChatModel) -> None:
-    first = local_chat_model.invoke(PROMPT, max_new_tokens=12)
-    again = local_chat_model.invoke(PROMPT, max_new_tokens=12)
-    assert first.content == again.content  # greedy decoding
-    words = first.content.split()
-    assert len(words) >= 2
-    cut = local_chat_model.invoke(PROMPT, max_new_tokens=12, stop=[f" {words[1]}"])
-    assert cut.content == words[0]
-
-
-@pytest.mark.real_model
-def test_local_model_handles_agent_message_shapes(local_chat_model: BaseChatModel) -> None:
-    """Unlike plain ChatHuggingFace: last message may be a ToolMessage, and async works."""
-    messages = [
-        *PROMPT,
-        AIMessage("Let me check the price."),
-        ToolMessage("SB-100: $89.00", tool_call_id="c1", name="lookup_price"),
-    ]
-    reply = asyncio.run(local_chat_model.ainvoke(messages, max_new_tokens=8))
-    assert reply.content and reply.usage_metadata["output_tokens"] <= 8
-
-
-@pytest.mark.real_model
-def test_local_model_streams_with_usage(local_chat_model: BaseChatModel) -> None:
-    chunks = list(local_chat_model.stream(PROMPT, max_new_tokens=10))
-    assert len(chunks) > 2
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged += chunk
-    assert merged.content.strip()
-    assert merged.usage_metadata is not None and 0 < merged.usage_metadata["output_tokens"] <= 10
-    assert local_chat_model.get_num_tokens("hiking boots") > 0  # own tokenizer, no download
-
-    # A consumer that stops early must not leave the shared model locked.
-    for _ in local_chat_model.stream(PROMPT, max_new_tokens=6):
-        break
-    assert local_chat_model.invoke(PROMPT, max_new_tokens=3).content
-
-
-@pytest.mark.real_model
-def test_local_model_rejects_tools_loudly(local_chat_model: BaseChatModel) -> None:
-    with pytest.raises(NotImplementedError, match="no tool calling"):
-        local_chat_model.bind_tools([check_stock])
-    with pytest.raises(NotImplementedError, match="no JSON"):
-        local_chat_model.with_structured_output({"type": "object"})
-
-
-@pytest.mark.real_model
-def test_local_model_second_build_is_cached(
-    local_chat_model: BaseChatModel, model_settings: Any
-) -> None:
-    settings = model_settings()
-    started = time.perf_counter()
-    again = build_chat_model("local", settings)
-    assert time.perf_counter() - started < 1.0
-    assert again.llm.pipeline.model is local_chat_model.llm.pipeline.model
-    marker = settings.models_dir / LOCAL_MODEL_NAME / MARKER_NAME
-    assert marker.is_file()
-    assert json.loads(marker.read_text())["source_name"].endswith(".gguf")
-    assert ensure_local_model(settings) == marker.parent
-    ok, detail = local_model_status(settings)
-    assert ok, detail
-
-
-@pytest.mark.real_model
-def test_hf_spec_loads_a_local_model_directory(
-    local_chat_model: BaseChatModel, model_settings: Any
-) -> None:
-    settings = model_settings(max_new_tokens=8)
-    path = settings.models_dir / LOCAL_MODEL_NAME
-    model = build_chat_model(f"hf:{path}", settings)
-    assert capabilities(model).name == f"hf:{path}"
-    reply = model.invoke("Say hello.")
-    assert reply.content and reply.usage_metadata["output_tokens"] <= 8

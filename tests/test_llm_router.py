@@ -17,7 +17,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel, FakeListChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from openai_server import FakeOpenAI, serve_fake_openai
-from shopagent.agent.models.factory import build_chat_model
+from shopagent.agent.models.providers import build_chat_model
 from shopagent.agent.models.scripted import ScriptedChatModel
 from shopagent.agent.understanding.intents import INTENTS, Understanding
 from shopagent.agent.understanding.model_router import (

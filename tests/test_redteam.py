@@ -214,7 +214,7 @@ def test_adversary_is_deterministic_and_alternates_leaky_and_stealth_answers() -
 
 
 def test_adversary_is_eval_only() -> None:
-    from shopagent.agent.models.factory import parse_spec
+    from shopagent.agent.models.providers import parse_spec
 
     from shopagent.errors import ConfigError
 

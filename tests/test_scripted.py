@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import tool
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
-from shopagent.agent.models.factory import capabilities
+from shopagent.agent.models.capabilities import capabilities
 from shopagent.agent.models.scripted import ScriptedChatModel
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from shopagent.agent.understanding.search_request import (
+    RequestFilters,
+    SearchRequest,
+    parse_search_request,
+)
 from shopagent.tools.results import SearchFilters
-from shopagent.agent.understanding.search_request import RequestFilters, SearchRequest, parse_search_request
 
 STORE = {
     "categories": [

@@ -27,7 +27,7 @@ _why = pg_available() or (None if CHROMA.exists() else f"{CHROMA} missing")
 pytestmark = pytest.mark.skipif(_why is not None and not os.environ.get("CI"), reason=_why or "")
 
 SERVE = (
-    "import sys, typer; from agent.server.cli import register; "
+    "import sys, typer; from shopagent.agent.server.cli import register; "
     "app = typer.Typer(); register(app); app()"
 )
 

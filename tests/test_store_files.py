@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shopagent.tools.store import files
-from shopagent.tools.store.files import read_store, write_store
+from shopagent.tools.store import writer
+from shopagent.tools.store.files import read_store
 from shopagent.tools.store.generate import generate_store
 from shopagent.tools.store.schema import StoreData
+from shopagent.tools.store.writer import write_store
 
 from shopagent.errors import StoreFormatError
 
@@ -304,14 +305,14 @@ def test_failed_write_leaves_existing_store_untouched(
     store: Path, data: StoreData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _snapshot(store)
-    real = files._write_jsonl
+    real = writer._write_jsonl
 
     def broken(path: Path, records: Any) -> None:
         if path.name == "orders.jsonl":
             raise OSError("disk full")
         real(path, records)
 
-    monkeypatch.setattr(files, "_write_jsonl", broken)
+    monkeypatch.setattr(writer, "_write_jsonl", broken)
     changed = data.model_copy(update={"products": data.products[:5]})
     with pytest.raises(OSError, match="disk full"):
         write_store(changed, store)

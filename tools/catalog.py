@@ -499,8 +499,8 @@ def facets(products: Iterable[Product]) -> dict[str, list[str]]:
     written), ``colors`` and ``materials`` (lowercase values of those attributes), ``values``
     (lowercase values of every other attribute, plus the runs of two or three words of the
     products' tags that contain a colour word, such as "hand cream" in "repair hand cream")
-    and ``keys`` (lowercase attribute names). The keys are
-    :func:`shopagent.agent.understanding.search_request.parse_search_request`'s keyword arguments."""
+    and ``keys`` (lowercase attribute names). The keys are the keyword arguments of
+    :func:`shopagent.agent.understanding.search_request.parse_search_request`."""
     categories: dict[str, str] = {}
     brands: dict[str, str] = {}
     values: dict[str, set[str]] = {"color": set(), "material": set(), "values": set()}

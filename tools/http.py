@@ -14,129 +14,21 @@ such as ``POST /v1/quotes``), never for requests that create or change something
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from shopagent.tools.http_call import Call, Clock, Sleep
+from shopagent.tools.http_errors import RetryableStatus, UpstreamHTTPError, retryable
+from tenacity import AsyncRetrying, retry_if_exception
 
-from shopagent.errors import UpstreamError
+__all__ = ["HttpClient", "UpstreamHTTPError"]
 
 logger = logging.getLogger("shopagent.http")
-
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-
-#: Transport failures worth another attempt: connect errors and refusals, connect / read /
-#: write / pool timeouts, resets (``ReadError``) and dropped connections
-#: (``RemoteProtocolError``, e.g. "Server disconnected without sending a response").
-RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-)
-
-
-def is_retryable_status(status: int) -> bool:
-    """429 Too Many Requests and every 5xx are retried; everything else is final."""
-    return status == 429 or 500 <= status <= 599
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header value, or None when absent/invalid.
-
-    Accepts delay-seconds (``"120"``; fractions such as ``"0.5"`` are tolerated) and an
-    HTTP date (``"Wed, 21 Oct 2015 07:28:00 GMT"``). A date in the past means 0.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-            return None
-        return max(0.0, seconds)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT
-        when = when.replace(tzinfo=UTC)
-    current = now or datetime.now(UTC)
-    return max(0.0, (when - current).total_seconds())
-
-
-class UpstreamHTTPError(UpstreamError):
-    """An HTTP call failed (after retries, or at once for a non-retryable status).
-
-    ``status`` is the last HTTP status (None when no response arrived), ``attempts`` how
-    many requests were made, ``url`` and ``method`` what was called.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str,
-        url: str,
-        attempts: int,
-        status: int | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.method = method
-        self.url = url
-        self.attempts = attempts
-        self.status = status
-        self.retryable = retryable
-
-
-class _RetryableStatus(Exception):
-    """Internal: a response whose status (429 / 5xx) deserves another attempt."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (_RetryableStatus, *RETRYABLE_EXCEPTIONS))
-
-
-def _body_snippet(response: httpx.Response, limit: int = 200) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        text = response.text.strip()
-    else:
-        text = str(data.get("detail", data)) if isinstance(data, dict) else str(data)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _describe_status(response: httpx.Response) -> str:
-    phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-    snippet = _body_snippet(response)
-    return f"HTTP {response.status_code}{phrase}" + (f": {snippet}" if snippet else "")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, _RetryableStatus):
-        return _describe_status(exc.response)
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class HttpClient:
@@ -276,143 +168,53 @@ class HttpClient:
         timeout: float | None = None,
     ) -> Any:
         """One JSON call with retries; raises :class:`UpstreamHTTPError` when it fails."""
+        call = self._call(method, path, params, json, timeout)
+        try:
+            response = await self._retrying(call)(call.attempt)
+        except (httpx.HTTPError, RetryableStatus) as exc:
+            raise call.failed(exc, retried=retryable(exc)) from exc
+        return call.decode(response)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        timeout: float | None,
+    ) -> Call:
+        """A new call: its per-attempt timeout, the full URL, and the clock started."""
         per_try = self.timeout if timeout is None else float(timeout)
         if per_try <= 0:
             raise ValueError("timeout must be > 0")
         method = method.upper()
         client = self._http()
         url = str(client.build_request(method, path.lstrip("/"), params=params).url)
-        start = self._clock()
-        deadline = start + self.deadline_s
-        attempts = 0
-        gave_up_for_deadline = False
+        return Call(
+            client=client,
+            method=method,
+            path=path.lstrip("/"),
+            url=url,
+            params=params,
+            json=json,
+            per_try=per_try,
+            start=self._clock(),
+            deadline_s=self.deadline_s,
+            max_attempts=self.max_attempts,
+            retry_after_max_s=self.retry_after_max_s,
+            backoff=self.backoff,
+            clock=self._clock,
+        )
 
-        async def attempt() -> httpx.Response:
-            nonlocal attempts
-            # Never past the deadline (a small floor: a sleep may overshoot it slightly).
-            limit = min(per_try, max(deadline - self._clock(), 0.05))
-            attempts += 1
-            request = client.build_request(
-                method,
-                path.lstrip("/"),
-                params=params,
-                json=json,
-                timeout=httpx.Timeout(limit),
-            )
-            try:
-                # httpx bounds each phase; this bounds the whole attempt (slow trickles).
-                async with asyncio.timeout(limit * 1.05 + 0.05):
-                    response = await client.send(request)
-            except TimeoutError as exc:  # the hard per-attempt bound (slow trickle)
-                raise httpx.ReadTimeout(
-                    f"no complete response within {limit:.2f}s", request=request
-                ) from exc
-            except httpx.TimeoutException as exc:
-                if str(exc).strip():
-                    raise
-                raise type(exc)(f"timed out after {limit:.2f}s", request=request) from exc
-            if response.is_success:
-                return response
-            if is_retryable_status(response.status_code):
-                raise _RetryableStatus(response)
-            raise UpstreamHTTPError(
-                f"{method} {url} failed: {_describe_status(response)} (not retried)",
-                method=method,
-                url=url,
-                attempts=attempts,
-                status=response.status_code,
-            )
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-                return min(exc.retry_after, self.retry_after_max_s)
-            return self.backoff(state.attempt_number)
-
-        def stop(state: RetryCallState) -> bool:
-            nonlocal gave_up_for_deadline
-            if state.attempt_number >= self.max_attempts:
-                return True
-            if self._clock() + (state.upcoming_sleep or 0.0) >= deadline:
-                gave_up_for_deadline = True
-                return True
-            return False
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            honoured = isinstance(exc, _RetryableStatus) and exc.retry_after is not None
-            logger.warning(
-                "%s %s attempt %d/%d failed (%s); retrying in %.2fs%s",
-                method,
-                url,
-                state.attempt_number,
-                self.max_attempts,
-                _describe(exc) if exc else "?",
-                state.upcoming_sleep,
-                " (Retry-After)" if honoured else "",
-            )
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable),
-            wait=wait,
-            stop=stop,
-            before_sleep=before_sleep,
+    def _retrying(self, call: Call) -> AsyncRetrying:
+        """The retry loop of one call: tenacity driven by the call's own decisions."""
+        return AsyncRetrying(
+            retry=retry_if_exception(retryable),
+            wait=call.wait,
+            stop=call.stop,
+            before_sleep=call.before_sleep,
             sleep=self._sleep,
             reraise=True,
-        )
-        try:
-            response = await retrying(attempt)
-        except httpx.HTTPError as exc:
-            if isinstance(exc, RETRYABLE_EXCEPTIONS):
-                raise self._gave_up(
-                    method, url, exc, attempts, start, gave_up_for_deadline
-                ) from exc
-            raise UpstreamHTTPError(  # e.g. a proxy error or an undecodable body
-                f"{method} {url} failed: {_describe(exc)} (not retried)",
-                method=method,
-                url=url,
-                attempts=attempts,
-            ) from exc
-        except _RetryableStatus as exc:
-            raise self._gave_up(method, url, exc, attempts, start, gave_up_for_deadline) from exc
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamHTTPError(
-                f"{method} {url} returned HTTP {response.status_code} with a body that is not "
-                f"JSON: {_body_snippet(response)!r}",
-                method=method,
-                url=url,
-                attempts=attempts,
-                status=response.status_code,
-            ) from exc
-
-    def _gave_up(
-        self,
-        method: str,
-        url: str,
-        exc: BaseException,
-        attempts: int,
-        start: float,
-        for_deadline: bool,
-    ) -> UpstreamHTTPError:
-        """The error for a call whose retryable failures exhausted attempts or deadline."""
-        elapsed = self._clock() - start
-        why = (
-            f"; the next retry would pass the {self.deadline_s:g}s deadline" if for_deadline else ""
-        )
-        status = exc.response.status_code if isinstance(exc, _RetryableStatus) else None
-        logger.warning(
-            "%s %s gave up after %d attempt(s): %s", method, url, attempts, _describe(exc)
-        )
-        return UpstreamHTTPError(
-            f"{method} {url} failed after {attempts} attempt(s) in {elapsed:.2f}s: "
-            f"{_describe(exc)}{why}",
-            method=method,
-            url=url,
-            attempts=attempts,
-            status=status,
-            retryable=True,
         )
 
     def backoff(self, attempt_number: int) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from shopagent.tools.http import HttpClient, UpstreamHTTPError
@@ -25,9 +25,6 @@ from shopagent.tools.results import StockQuote
 from shopagent.tools.store.db import StoreDB
 
 from shopagent.errors import ConfigError, InventoryUnavailable, UpstreamError
-
-if TYPE_CHECKING:
-    from shopagent.settings import Settings
 
 logger = logging.getLogger("shopagent.inventory")
 
@@ -276,20 +273,21 @@ class InMemoryInventory:
         return {sku: self.source[sku] for sku in wanted if sku in self.source}
 
 
-def inventory_from_url(url: str, settings: Settings, *, ttl_s: float = 2.0) -> HttpInventory:
-    """An HttpInventory for the API at ``url``, configured from settings.
+def inventory_from_url(
+    url: str, *, timeout_s: float, retries: int, ttl_s: float = 2.0
+) -> HttpInventory:
+    """An HttpInventory for the API at ``url``.
 
-    Each attempt is bounded by ``inventory_timeout_s``; ``inventory_retries`` re-tries are
-    made; a whole call is bounded by the time for every attempt plus 2 s of waiting.
+    Each attempt is bounded by ``timeout_s`` (settings: ``inventory_timeout_s``); ``retries``
+    re-tries are made (``inventory_retries``); a whole call is bounded by the time for every
+    attempt plus 2 s of waiting.
     """
-    timeout = settings.inventory_timeout_s
-    retries = settings.inventory_retries
     try:
         client = HttpClient(
             url,
-            timeout=timeout,
+            timeout=timeout_s,
             retries=retries,
-            deadline_s=timeout * (retries + 1) + 2.0,
+            deadline_s=timeout_s * (retries + 1) + 2.0,
             backoff_base_s=0.1,
             backoff_max_s=1.0,
             retry_after_max_s=2.0,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shopagent.agent.graph.state import ToolCall
+from shopagent.agent.records import ToolCall
 
 
 def money(amount: Any, currency: str = "USD") -> str:

@@ -32,7 +32,7 @@ def _embeddings() -> Check:
 def _model(settings: Settings) -> Check:
     if settings.model != "local":
         return ("chat model", True, f"{settings.model} (not checked offline)")
-    from shopagent.agent.models.local import local_model_status
+    from shopagent.agent.models.gguf import local_model_status
 
     ok, detail = local_model_status(settings)
     return ("chat model (local)", ok, detail)

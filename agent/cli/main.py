@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from shopagent.agent.cli.common import err, friendly, quiet_logs
+from shopagent.agent.cli.common import err, friendly, json_error, quiet_logs
 from typer.core import TyperGroup
 
 from shopagent.errors import ShopAgentError
@@ -149,14 +149,18 @@ def ask(
     """Ask one question (use --thread to continue a conversation)."""
     from shopagent.agent.service import validate_message
 
-    validate_message(message)
-    quiet_logs()
-
     async def run():
         async with await _open(_settings(model)) as agent:
             return await agent.ask(message, thread_id=thread, customer_email=customer)
 
-    result = asyncio.run(run())
+    try:
+        validate_message(message)
+        quiet_logs()
+        result = asyncio.run(run())
+    except Exception as exc:
+        if json_out:  # scripts read the last line: it is JSON on failure too
+            raise json_error(exc) from None
+        raise
     if json_out:
         print(result.model_dump_json())
     else:
@@ -264,7 +268,7 @@ def doctor() -> None:
 def setup(model: Model = None) -> None:
     """Prepare the local model (convert the bundled GGUF once)."""
     quiet_logs()
-    from shopagent.agent.models.local import ensure_local_model
+    from shopagent.agent.models.gguf import ensure_local_model
 
     path = ensure_local_model(_settings(model))
     out.print(f"local model ready at {path}")
@@ -279,15 +283,20 @@ def inventory_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opt
     serve(_settings().database, host, port)
 
 
+PLUGINS = "shopagent.cli"
+"""Entry-point group of command groups that live with their feature (pyproject.toml): each
+entry point is a ``register(app)`` function. This module imports none of them, so the
+layers below (and peers such as the HTTP server and the eval suite) stay independent."""
+
+
 def _register_plugins() -> None:
-    """Command groups that live with their feature: search/import, evals, the HTTP server."""
+    from importlib.metadata import entry_points
+
     from shopagent.agent.cli.search import register as register_search
-    from shopagent.agent.server.cli import register as register_server
-    from shopagent.evals.cli import eval_app
 
     register_search(app, store_app)
-    register_server(app)
-    app.add_typer(eval_app, name="eval")
+    for plugin in sorted(entry_points(group=PLUGINS), key=lambda e: e.name):
+        plugin.load()(app)
 
 
 _register_plugins()

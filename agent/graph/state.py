@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph.message import add_messages
+from shopagent.agent.records import FocusItem, ToolCall
 from typing_extensions import TypedDict
 
 MAX_MESSAGES = 40
@@ -18,32 +19,9 @@ def bounded_messages(left: list[AnyMessage], right: list[AnyMessage]) -> list[An
     return merged[-MAX_MESSAGES:]
 
 
-class ToolCall(TypedDict):
-    """One tool call of a turn, as reported by ``ask --json``."""
+class TurnState(TypedDict, total=False):
+    """Keys that hold for one turn only: ``understand`` resets them at the start of a turn."""
 
-    name: str
-    args: dict[str, Any]
-    ok: bool
-    result: Any
-
-
-class FocusItem(TypedDict):
-    """A product the conversation is about (for "it", "the second", "the cheaper one")."""
-
-    product_id: str
-    name: str
-    sku: str
-    price: str
-    category: str
-    order_number: NotRequired[str]
-    """Set when the item was offered as a line of one of the customer's orders."""
-
-
-class AgentState(TypedDict, total=False):
-    """Conversation state. Per-turn keys are reset by ``understand``."""
-
-    messages: Annotated[list[AnyMessage], bounded_messages]
-    # per turn
     intent: str
     intents: list[str]
     spans: dict[str, str]
@@ -63,7 +41,12 @@ class AgentState(TypedDict, total=False):
     answer_source: str
     llm_calls: int
     tokens: int
-    # carried across turns
+
+
+class CarriedState(TypedDict, total=False):
+    """Keys carried across the turns of a thread (checkpointed with it)."""
+
+    messages: Annotated[list[AnyMessage], bounded_messages]
     focus: list[FocusItem]
     """The products last shown (for "the second", "the cheaper one")."""
     current: FocusItem | None
@@ -77,6 +60,14 @@ class AgentState(TypedDict, total=False):
     strikes: int
     """Unhelpful turns in a row (clarifications, nothing found); 3 hand over to a person."""
     handoff_reason: str | None
+
+
+class AgentState(CarriedState, TurnState, total=False):
+    """Conversation state: what a thread carries plus what one turn computes."""
+
+
+TURN_KEYS: frozenset[str] = frozenset(TurnState.__annotations__)
+"""The per-turn keys (reset by ``understand``)."""
 
 
 def last_user_text(state: AgentState) -> str:

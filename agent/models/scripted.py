@@ -26,6 +26,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
+from shopagent.agent.models.capabilities import ModelCapabilities
 
 Matcher = Union[str, Callable[[str], bool]]  # noqa: UP007 - a runtime alias
 Reply = Union[str, AIMessage]  # noqa: UP007
@@ -79,7 +80,7 @@ class ScriptedChatModel(BaseChatModel):
     ``calls`` records the message list of every call; ``call_kwargs`` the keyword arguments
     (e.g. the ``tools`` bound with :meth:`bind_tools`); ``bound_tools`` every tool list
     passed to :meth:`bind_tools`. The capability flags are reported by
-    ``shopagent.agent.models.factory.capabilities`` so graph code can be tested against weaker
+    ``shopagent.agent.models.capabilities.capabilities`` so graph code can be tested against weaker
     models too.
     """
 
@@ -93,6 +94,16 @@ class ScriptedChatModel(BaseChatModel):
     bound_tools: list[list[dict[str, Any]]] = Field(default_factory=list)
     _position: int = PrivateAttr(default=0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_capabilities(self) -> ModelCapabilities:
+        """The flags this script was built with (tests weaken them on purpose)."""
+        return ModelCapabilities(
+            tool_calling=self.tool_calling,
+            json_output=self.json_output,
+            streaming=self.streaming,
+            name=self.model_name,
+            local=True,
+        )
 
     def __init__(self, steps: Iterable[Step] = (), **kwargs: Any) -> None:
         steps = list(steps)

@@ -31,10 +31,17 @@ async def postgres_checkpointer(
     several times faster per turn on disks with slow flushes; on a PostgreSQL crash the last
     moments of conversation state may be lost, never corrupted.
     """
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from psycopg.rows import dict_row
-    from psycopg_pool import AsyncConnectionPool
-    from shopagent.tools.store.pg import redact
+    from shopagent.tools.store.pg import redact  # first: a clear error without the extra
+
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+    except ImportError as exc:  # pragma: no cover - depends on how ShopAgent was installed
+        raise ConfigError(
+            "PostgreSQL checkpoints need the postgres extra",
+            hint="pip install 'shopagent[postgres]' (make install does)",
+        ) from exc
 
     async def configure(conn: Any) -> None:
         if not durable_commits:

@@ -14,20 +14,19 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from shopagent.agent.server.config import is_postgres
+from shopagent.tools.store.engine import BUSY_TIMEOUT_S, Engine, SqliteEngine
 
 from shopagent.errors import ConfigError
 
 KEY_PREFIX = "sa_"
+KEYS_DATABASE = "the keys database"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -87,61 +86,23 @@ def _key(row: Any) -> ApiKey:
     )
 
 
-class _Sqlite:
-    def __init__(self, path: str) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.lock = threading.RLock()
-        with self.lock:
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.executescript(SCHEMA)
+def _engine(url: str, busy_timeout_s: float) -> Engine:
+    """The store's engines: a busy or unreachable keys database is StorageUnavailable (503)."""
+    if is_postgres(url):
+        from shopagent.tools.store.pg import PgEngine
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        with self.lock:
-            return self.conn.execute(sql, params).fetchall()
-
-    def write(self, sql: str, params: Sequence[object] = ()) -> int:
-        with self.lock:
-            return self.conn.execute(sql, params).rowcount
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
-
-
-class _Postgres:
-    def __init__(self, url: str) -> None:
-        from shopagent.tools.store.pg import connect, create_schema
-
-        self.conn = connect(url)
-        self.lock = threading.RLock()
-        with self.lock:
-            create_schema(self.conn, SCHEMA)
-
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        from shopagent.tools.store.pg import to_pg
-
-        with self.lock:
-            return self.conn.execute(to_pg(sql), list(params)).fetchall()
-
-    def write(self, sql: str, params: Sequence[object] = ()) -> int:
-        from shopagent.tools.store.pg import to_pg
-
-        with self.lock:
-            return self.conn.execute(to_pg(sql), list(params)).rowcount
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+        return PgEngine(url, schema=SCHEMA, what=KEYS_DATABASE)
+    return SqliteEngine(url, schema=SCHEMA, what=KEYS_DATABASE, busy_timeout_s=busy_timeout_s)
 
 
 class KeyStore:
     """API keys and thread owners. Thread-safe; verified keys are cached ``cache_s``."""
 
-    def __init__(self, url: str, *, cache_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, cache_s: float = 5.0, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> None:
         self.url = url
-        self._db: _Sqlite | _Postgres = _Postgres(url) if is_postgres(url) else _Sqlite(url)
+        self._db = _engine(url, busy_timeout_s)
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._owners: dict[str, tuple[float, ThreadOwner]] = {}

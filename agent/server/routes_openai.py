@@ -172,8 +172,8 @@ async def _chunks(
     completion_id: str,
     created: int,
     include_usage: bool,
-) -> AsyncIterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+) -> AsyncIterator[bytes]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
         body = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -190,7 +190,7 @@ async def _chunks(
         async for batch in rt.stream_batches(thread_id, message, caller):
             pieces = [chunk({"content": e["text"]}) for e in batch if e.get("type") == "token"]
             if pieces:
-                yield "".join(pieces)
+                yield b"".join(pieces)
             for event in batch:
                 if event.get("type") == "final":
                     final = event
@@ -220,4 +220,4 @@ async def _chunks(
         }
         tail.append(frame(usage))
     tail.append(frame("[DONE]"))
-    yield "".join(tail)
+    yield b"".join(tail)

@@ -108,11 +108,11 @@ async def _primed(
     return chained()
 
 
-async def _frames(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[str]:
+async def _frames(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
     """SSE frames, one write per batch of events known at the same moment."""
     try:
         async for batch in batches:
-            yield "".join(frame(event, event=event.pop("type")) for event in batch)
+            yield b"".join(frame(event, event=event.pop("type")) for event in batch)
     except ApiError as exc:
         yield frame(
             {"status": exc.status, "code": exc.code, "message": exc.message,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.records import FocusItem
 from shopagent.agent.understanding.slots import Slots
 
 ORDER_INTENTS = frozenset({"order_status", "return_request", "cancel_order"})

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from shopagent.agent.models.factory import capabilities
+from shopagent.agent.models.capabilities import capabilities
 from shopagent.agent.understanding.intents import INTENTS, Intent, IntentRouter, Understanding
 
 log = logging.getLogger("shopagent.router")

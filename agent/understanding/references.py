@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.records import FocusItem
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools.store.schema import Product
 

@@ -7,20 +7,15 @@ it. The queries live in :class:`shopagent.tools.store.queries.StoreQueries`, sha
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from shopagent.tools.store.engine import BUSY_TIMEOUT_S, SqliteEngine
 from shopagent.tools.store.queries import SCHEMA, StoreQueries
 from shopagent.tools.store.schema import StoreData
-from shopagent.tools.store.unavailable import unavailable_when_locked
 
 from shopagent.errors import StoreNotFound
-
-BUSY_TIMEOUT_S = 5.0
-"""How long a statement waits for another connection's write lock before StorageUnavailable
-(the event loop of the HTTP service waits with it, so it stays well below a turn's budget)."""
 
 
 class StoreDB(StoreQueries):
@@ -28,14 +23,10 @@ class StoreDB(StoreQueries):
 
     def __init__(self, path: Path | str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = str(path)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout_s)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        with self._lock:
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.executescript(SCHEMA)
+        self.engine = SqliteEngine(
+            path, schema=SCHEMA, what="the store database", busy_timeout_s=busy_timeout_s
+        )
+        self._conn, self._lock = self.engine.conn, self.engine.lock
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -63,24 +54,13 @@ class StoreDB(StoreQueries):
         return copy
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.engine.close()
 
     # -- engine ---------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock, unavailable_when_locked("the store database"):
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # BEGIN itself may have failed (locked)
-                    self._conn.execute("ROLLBACK")
-                raise
+        return self.engine.transaction()
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run one read query."""
-        with self._lock, unavailable_when_locked("the store database"):
-            return self._conn.execute(sql, params).fetchall()
+        return self.engine.rows(sql, params)

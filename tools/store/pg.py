@@ -14,15 +14,23 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
+from shopagent.errors import ConfigError
+
+try:
+    import psycopg
+    from psycopg.rows import dict_row
+except ImportError as exc:  # pragma: no cover - depends on how ShopAgent was installed
+    raise ConfigError(
+        "PostgreSQL support is not installed (a postgresql:// URL was given)",
+        hint="pip install 'shopagent[postgres]' (make install does), or use a SQLite path",
+    ) from exc
 from shopagent.tools.store.queries import SCHEMA, StoreQueries
 from shopagent.tools.store.unavailable import unavailable_when_locked
 
-from shopagent.errors import ConfigError, StoreNotFound
+from shopagent.errors import StoreNotFound
 
 _NOW_SQLITE = re.compile(r"datetime\(\s*'now'\s*\)", re.I)
 _NOW_PG = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
@@ -77,6 +85,38 @@ def create_schema(conn: psycopg.Connection[Any], ddl: str) -> None:
         conn.execute(ddl)
 
 
+class PgEngine:
+    """A PostgreSQL database: the twin of :class:`~shopagent.tools.store.engine.SqliteEngine`
+    (same ``rows``/``write``/``transaction``, SQLite-style SQL translated by :func:`to_pg`)."""
+
+    def __init__(self, url: str, *, schema: str, what: str) -> None:
+        self.url, self.what = url, what
+        self.conn = connect(url)
+        self.lock = threading.RLock()
+        with self.lock, unavailable_when_locked(what):
+            create_schema(self.conn, schema)
+
+    @contextmanager
+    def transaction(self) -> Iterator[PgConnection]:
+        """One atomic write: everything inside commits together or not at all."""
+        with self.lock, unavailable_when_locked(self.what), self.conn.transaction():
+            yield PgConnection(self.conn)
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+        with self.lock, unavailable_when_locked(self.what):
+            return self.conn.execute(
+                to_pg(sql, params=bool(params)), list(params) or None
+            ).fetchall()
+
+    def write(self, sql: str, params: Sequence[object] = ()) -> int:
+        with self.lock, unavailable_when_locked(self.what):
+            return self.conn.execute(to_pg(sql, params=bool(params)), list(params) or None).rowcount
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
 class PgStoreDB(StoreQueries):
     """The store database on PostgreSQL. Safe to share between threads (one lock each)."""
 
@@ -84,10 +124,8 @@ class PgStoreDB(StoreQueries):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._conn = connect(url)
-        self._lock = threading.RLock()
-        with self._lock:
-            create_schema(self._conn, SCHEMA)
+        self.engine = PgEngine(url, schema=SCHEMA, what="the store database")
+        self._conn, self._lock = self.engine.conn, self.engine.lock
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -106,22 +144,16 @@ class PgStoreDB(StoreQueries):
         return copy
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.engine.close()
 
     # -- engine ---------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[PgConnection]:
+    def transaction(self) -> AbstractContextManager[PgConnection]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock, unavailable_when_locked("the store database"), self._conn.transaction():
-            yield PgConnection(self._conn)
+        return self.engine.transaction()
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run one read query (``?`` placeholders, as with StoreDB)."""
-        with self._lock, unavailable_when_locked("the store database"):
-            return self._conn.execute(
-                to_pg(sql, params=bool(params)), list(params) or None
-            ).fetchall()
+        return self.engine.rows(sql, params)
 
     def sku_rows(self, skus: Iterable[str]) -> list[dict[str, Any]]:
         """Price, currency and stock rows for the given SKUs (one array parameter)."""

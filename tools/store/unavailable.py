@@ -27,7 +27,7 @@ def is_unavailable(exc: BaseException) -> bool:
         return code & 0xFF in _SQLITE_UNAVAILABLE
     try:
         import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a core dependency
+    except ImportError:  # the postgres extra is not installed: no PostgreSQL error to map
         return False
     return isinstance(exc, psycopg.OperationalError)
 

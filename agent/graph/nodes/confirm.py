@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from shopagent.agent.graph.context import AgentContext
-from shopagent.agent.graph.nodes.act import Turn
+from shopagent.agent.graph.handlers import Turn
 from shopagent.agent.graph.state import AgentState
 from shopagent.agent.understanding.slots import extract
 from shopagent.tools import functions as fn

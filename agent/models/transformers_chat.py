@@ -1,35 +1,13 @@
-"""The one chat-model factory: every model in ShopAgent is built here from a spec string.
-
-Specs (``settings.model`` / ``--model``):
-
-* ``local`` - the bundled SmolLM2-135M-Instruct, converted once from GGUF (see
-  :mod:`shopagent.agent.models.local`) and run with transformers on CPU.
-* ``hf:<hub id or local path>`` - any causal LM with a chat template: a model directory, a
-  ``.gguf`` file (or a directory holding exactly one), or a hub id already in the local HF
-  cache. Always offline.
-* ``openai:<model>`` - ``langchain_openai.ChatOpenAI`` against OpenAI or any
-  OpenAI-compatible server (vLLM, Ollama, llama.cpp server) via ``settings.openai_base_url``.
-
-Tests build :class:`shopagent.agent.models.scripted.ScriptedChatModel` directly; ``scripted`` is
-not a spec.
-
-Every AIMessage returned by a model from this factory carries ``usage_metadata``. Ask
-:func:`capabilities` what a model can do (tool calling, JSON output, streaming) instead of
-checking its class.
-"""
+"""Chat models run with transformers on this machine: ``local`` (the bundled SmolLM2) and
+``hf:<hub id or path>`` (any causal LM with a chat template, offline)."""
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
-import math
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -44,168 +22,14 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import RunnableBinding
 from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
-from pydantic import PrivateAttr, SecretStr
-from shopagent.agent.models.local import (
-    convert_gguf,
-    ensure_local_model,
-    gguf_cache_dir,
-    load_pretrained,
-)
-from shopagent.agent.models.scripted import ScriptedChatModel
+from pydantic import PrivateAttr
+from shopagent.agent.models.capabilities import ModelCapabilities
+from shopagent.agent.models.gguf import convert_gguf, gguf_cache_dir, load_pretrained
+from shopagent.agent.models.usage import message_text, usage
 
 from shopagent.errors import ConfigError, ModelUnavailable
 from shopagent.settings import Settings
-
-log = logging.getLogger(__name__)
-
-VALID_SPECS = "local, hf:<hub id or local path>, openai:<model>"
-OPENAI_MAX_RETRIES = 2  # the openai client's own retry layer (backoff 0.5 s, 1 s, ...)
-_PLACEHOLDER_API_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
-
-# --------------------------------------------------------------------------- public API
-
-
-@dataclass(frozen=True)
-class ModelCapabilities:
-    """What a chat model can do; graph nodes branch on this, not on model classes."""
-
-    tool_calling: bool  # bind_tools works and the model emits structured tool calls
-    json_output: bool  # with_structured_output / JSON mode is supported
-    streaming: bool  # .stream() yields tokens incrementally
-    name: str  # the spec it was built from, e.g. "local", "openai:gpt-4o-mini"
-    local: bool  # inference runs on this machine (no data leaves it)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A parsed model spec."""
-
-    kind: Literal["local", "hf", "openai"]
-    target: str = ""  # hub id / path for hf, model name for openai, "" for local
-
-    def __str__(self) -> str:
-        return self.kind if self.kind == "local" else f"{self.kind}:{self.target}"
-
-
-def parse_spec(spec: str) -> ModelSpec:
-    """Parse and validate a model spec string; ConfigError with a hint if invalid."""
-    text = (spec or "").strip()
-    kind, sep, target = text.partition(":")
-    kind, target = kind.strip().lower(), target.strip()
-    if not text:
-        raise ConfigError("no chat model configured", hint=f"set SHOPAGENT_MODEL to {VALID_SPECS}")
-    if kind == "scripted":
-        raise ConfigError(
-            f"model spec {text!r}: scripted models are built in tests only",
-            hint=f"use agent.scripted.ScriptedChatModel in tests; otherwise one of {VALID_SPECS}",
-        )
-    if kind == "local" and not sep:
-        return ModelSpec("local")
-    if kind in ("hf", "openai") and sep:
-        if not target:
-            example = "hf:HuggingFaceTB/SmolLM2-360M-Instruct" if kind == "hf" else "openai:gpt-4o"
-            raise ConfigError(f"model spec {text!r} names no model", hint=f"for example {example}")
-        return ModelSpec(kind, target)  # type: ignore[arg-type]
-    raise ConfigError(f"unknown model spec {text!r}", hint=f"valid forms: {VALID_SPECS}")
-
-
-def build_chat_model(spec: str, settings: Settings) -> BaseChatModel:
-    """Build the chat model named by ``spec`` (see module doc).
-
-    Raises ConfigError for bad specs or missing credentials and ModelUnavailable when the
-    model files are missing; both carry a fix hint. Local models are cached in-process,
-    so building the same spec again is instant.
-    """
-    parsed = parse_spec(spec)
-    if parsed.kind == "local":
-        return _build_transformers(str(parsed), ensure_local_model(settings), settings)
-    if parsed.kind == "hf":
-        return _build_transformers(
-            str(parsed), _resolve_hf_target(parsed.target, settings), settings
-        )
-    return _build_openai(parsed.target, settings)
-
-
-def capabilities(model: Any) -> ModelCapabilities:
-    """Capabilities of a model built by :func:`build_chat_model` (or a ScriptedChatModel).
-
-    Accepts bound models too (the result of ``bind_tools``/``bind``).
-    """
-    inner = model
-    while isinstance(inner, RunnableBinding):
-        inner = inner.bound
-    if isinstance(inner, ScriptedChatModel):
-        return ModelCapabilities(
-            tool_calling=inner.tool_calling,
-            json_output=inner.json_output,
-            streaming=inner.streaming,
-            name=inner.model_name,
-            local=True,
-        )
-    if isinstance(inner, LocalChatModel):
-        return ModelCapabilities(
-            tool_calling=False, json_output=False, streaming=True, name=inner.spec, local=True
-        )
-    if _is_chat_openai(inner):
-        return ModelCapabilities(
-            tool_calling=True,
-            json_output=True,
-            streaming=True,
-            name=f"openai:{inner.model_name}",
-            local=_is_loopback_url(inner.openai_api_base),
-        )
-    if not isinstance(inner, BaseChatModel):
-        raise TypeError(f"not a chat model: {type(model).__name__}")
-    cls = type(inner)
-    return ModelCapabilities(
-        tool_calling=cls.bind_tools is not BaseChatModel.bind_tools,
-        json_output=False,
-        streaming=cls._stream is not BaseChatModel._stream,
-        name=str(getattr(inner, "model_name", None) or inner._llm_type),
-        local=False,
-    )
-
-
-def clear_model_cache() -> None:
-    """Forget in-process loaded local models (tests; frees memory)."""
-    with _LOADED_LOCK:
-        _LOADED.clear()
-
-
-# --------------------------------------------------------------------------- token usage
-
-
-def _usage(input_tokens: int, output_tokens: int) -> UsageMetadata:
-    return {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
-    }
-
-
-def _estimate_tokens(text: str) -> int:
-    """Rough token count (~4 characters a token) when no tokenizer is available offline."""
-    return math.ceil(len(text) / 4) if text else 0
-
-
-def _message_text(message: BaseMessage) -> str:
-    text = message.text
-    if isinstance(message, AIMessage) and message.tool_calls:
-        calls = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
-        text = f"{text}\n{json.dumps(calls, ensure_ascii=False)}".strip()
-    return text
-
-
-def _estimate_usage(messages: Sequence[BaseMessage], reply: BaseMessage) -> UsageMetadata:
-    prompt = sum(_estimate_tokens(_message_text(m)) + 4 for m in messages)
-    return _usage(prompt, _estimate_tokens(_message_text(reply)))
-
-
-# --------------------------------------------------------------------------- transformers
 
 
 @dataclass
@@ -235,6 +59,12 @@ def _load_cached(spec: str, source: str | Path) -> _Loaded:
         return entry
 
 
+def clear_loaded_models() -> None:
+    """Forget in-process loaded models (tests; frees memory)."""
+    with _LOADED_LOCK:
+        _LOADED.clear()
+
+
 def _looks_like_path(target: str) -> bool:
     return (
         target.startswith(("/", "./", "../", "~", "."))
@@ -244,7 +74,7 @@ def _looks_like_path(target: str) -> bool:
     )
 
 
-def _resolve_hf_target(target: str, settings: Settings) -> str:
+def resolve_hf_target(target: str, settings: Settings) -> str:
     """A loadable directory or hub id for ``hf:<target>``; converts GGUF files once."""
     path = Path(target).expanduser()
     if path.is_file():
@@ -278,7 +108,7 @@ def _resolve_hf_target(target: str, settings: Settings) -> str:
     return target  # a hub id, loaded from the local Hugging Face cache only
 
 
-def _build_transformers(spec: str, source: str | Path, settings: Settings) -> LocalChatModel:
+def build_transformers(spec: str, source: str | Path, settings: Settings) -> LocalChatModel:
     from transformers import pipeline
 
     entry = _load_cached(spec, source)
@@ -317,7 +147,7 @@ def _to_template_message(message: BaseMessage) -> dict[str, str]:
     if isinstance(message, HumanMessage):
         return {"role": "user", "content": message.text}
     if isinstance(message, AIMessage):
-        return {"role": "assistant", "content": _message_text(message)}
+        return {"role": "assistant", "content": message_text(message)}
     if isinstance(message, ToolMessage):
         # Small local models have no tool role; show the result as user-side context.
         name = f" {message.name}" if message.name else ""
@@ -352,6 +182,12 @@ class LocalChatModel(ChatHuggingFace):
     @property
     def _llm_type(self) -> str:
         return "shopagent-transformers"
+
+    def model_capabilities(self) -> ModelCapabilities:
+        """Local transformers chat: streaming, no tool calling, no JSON mode."""
+        return ModelCapabilities(
+            tool_calling=False, json_output=False, streaming=True, name=self.spec, local=True
+        )
 
     # -- prompt ---------------------------------------------------------------
 
@@ -388,7 +224,7 @@ class LocalChatModel(ChatHuggingFace):
             "model_provider": "huggingface",
             "finish_reason": "length" if hit_limit else "stop",
         }
-        return text, _usage(n_in, len(new_ids)), metadata
+        return text, usage(n_in, len(new_ids)), metadata
 
     def _generate(
         self,
@@ -488,137 +324,13 @@ class LocalChatModel(ChatHuggingFace):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
         raise NotImplementedError(
             f"model {self.spec!r} has no tool calling; check "
-            "shopagent.agent.models.factory.capabilities(model).tool_calling before binding tools"
+            "shopagent.agent.models.capabilities.capabilities(model).tool_calling "
+            "before binding tools"
         )
 
     def with_structured_output(self, schema: Any = None, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f"model {self.spec!r} has no JSON/structured output; check "
-            "shopagent.agent.models.factory.capabilities(model).json_output, "
+            "shopagent.agent.models.capabilities.capabilities(model).json_output, "
             "or prompt for JSON and parse the text"
         )
-
-
-# --------------------------------------------------------------------------- openai
-
-
-def _is_loopback_url(url: str | None) -> bool:
-    host = urlsplit(url or "").hostname or ""
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def _is_chat_openai(model: Any) -> bool:
-    import sys
-
-    module = sys.modules.get("langchain_openai")
-    return module is not None and isinstance(model, module.ChatOpenAI)
-
-
-@functools.cache
-def _openai_chat_class() -> type[BaseChatModel]:
-    """ChatOpenAI that always reports usage (imported lazily: langchain_openai is slow)."""
-    from langchain_openai import ChatOpenAI
-
-    class OpenAIChatModel(ChatOpenAI):
-        """ChatOpenAI whose replies always carry usage_metadata.
-
-        Servers that omit ``usage`` (some OpenAI-compatible ones) get an estimate,
-        flagged with ``response_metadata["usage_estimated"] = True``.
-        """
-
-        @staticmethod
-        def _fill_usage(messages: list[BaseMessage], result: ChatResult) -> ChatResult:
-            for generation in result.generations:
-                message = generation.message
-                if isinstance(message, AIMessage) and not message.usage_metadata:
-                    message.usage_metadata = _estimate_usage(messages, message)
-                    message.response_metadata["usage_estimated"] = True
-            return result
-
-        def _generate(
-            self,
-            messages: list[BaseMessage],
-            stop: list[str] | None = None,
-            run_manager: CallbackManagerForLLMRun | None = None,
-            **kwargs: Any,
-        ) -> ChatResult:
-            result = super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
-            return self._fill_usage(messages, result)
-
-        async def _agenerate(
-            self,
-            messages: list[BaseMessage],
-            stop: list[str] | None = None,
-            run_manager: AsyncCallbackManagerForLLMRun | None = None,
-            **kwargs: Any,
-        ) -> ChatResult:
-            result = await super()._agenerate(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            )
-            return self._fill_usage(messages, result)
-
-        def _stream(
-            self,
-            messages: list[BaseMessage],
-            stop: list[str] | None = None,
-            run_manager: CallbackManagerForLLMRun | None = None,
-            **kwargs: Any,
-        ) -> Iterator[ChatGenerationChunk]:
-            text, seen_usage = "", False
-            for chunk in super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
-                seen_usage = seen_usage or bool(chunk.message.usage_metadata)
-                text += chunk.text
-                yield chunk
-            if not seen_usage:
-                yield _estimated_usage_chunk(messages, text)
-
-        async def _astream(
-            self,
-            messages: list[BaseMessage],
-            stop: list[str] | None = None,
-            run_manager: AsyncCallbackManagerForLLMRun | None = None,
-            **kwargs: Any,
-        ) -> AsyncIterator[ChatGenerationChunk]:
-            text, seen_usage = "", False
-            stream = super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
-            async for chunk in stream:
-                seen_usage = seen_usage or bool(chunk.message.usage_metadata)
-                text += chunk.text
-                yield chunk
-            if not seen_usage:
-                yield _estimated_usage_chunk(messages, text)
-
-    return OpenAIChatModel
-
-
-def _estimated_usage_chunk(messages: list[BaseMessage], text: str) -> ChatGenerationChunk:
-    usage = _estimate_usage(messages, AIMessage(content=text))
-    return ChatGenerationChunk(
-        message=AIMessageChunk(
-            content="", usage_metadata=usage, response_metadata={"usage_estimated": True}
-        )
-    )
-
-
-def _build_openai(model_name: str, settings: Settings) -> BaseChatModel:
-    """ChatOpenAI with credentials taken from settings only (never from os.environ here)."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    base_url = (settings.openai_base_url or "").strip()
-    if not key and not base_url:
-        raise ConfigError(
-            f"openai:{model_name} needs an API key or an OpenAI-compatible base URL",
-            hint=(
-                "set SHOPAGENT_OPENAI_API_KEY (or OPENAI_API_KEY); for a local server such as "
-                "vLLM or Ollama set SHOPAGENT_OPENAI_BASE_URL, e.g. http://127.0.0.1:11434/v1"
-            ),
-        )
-    cls = _openai_chat_class()
-    return cls(
-        model=model_name,
-        api_key=SecretStr(key or _PLACEHOLDER_API_KEY),
-        base_url=base_url or "https://api.openai.com/v1",
-        timeout=settings.openai_timeout_s,
-        max_retries=OPENAI_MAX_RETRIES,
-        temperature=settings.temperature,
-        stream_usage=True,
-    )

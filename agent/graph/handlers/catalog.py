@@ -1,0 +1,185 @@
+"""Handlers of the catalog intents: search, price and stock, product questions, compare, policy."""
+
+from __future__ import annotations
+
+from shopagent.agent.graph.handlers.turn import Turn, user_text
+from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.understanding.clarification import choose_question
+from shopagent.agent.understanding.slots import Slots
+from shopagent.tools import functions as fn
+from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
+
+
+def _focus(hit: ProductHit) -> FocusItem:
+    return {
+        "product_id": hit.product_id,
+        "name": hit.name,
+        "sku": hit.sku,
+        "price": str(hit.price),
+        "category": hit.category,
+    }
+
+
+def _filters(slots: Slots) -> SearchFilters:
+    attributes = {"color": slots.color} if slots.color else {}
+    return SearchFilters(
+        min_price=slots.min_price, max_price=slots.max_price, attributes=attributes
+    )
+
+
+def _is_ambiguous(query: str, hits: list[ProductHit]) -> bool:
+    """Several products match every word of a short query, and none stands out."""
+    words = set(_terms(query))
+    if not words or len(words) > 2:
+        return False
+    full = [h for h in hits if words <= set(_terms(h.name))]
+    return len(full) >= 2
+
+
+def _terms(text: str) -> list[str]:
+    """Whitespace words without edge punctuation ("noise-cancelling" stays one word)."""
+    return [w.strip(".,;:!?()\"'") for w in text.casefold().split() if w.strip(".,;:!?()\"'")]
+
+
+async def _search(turn: Turn, *, k: int | None = None) -> list[ProductHit]:
+    slots = turn.slots
+    query = " ".join(p for p in (slots.color, slots.query) if p) or (slots.query or "")
+    filters = _filters(slots)
+    args = {"query": query, "filters": filters.model_dump(mode="json", exclude_defaults=True)}
+    result = await turn.call(
+        "search_products",
+        args,
+        lambda: fn.search_products(turn.ctx.catalog, query, filters, k or turn.ctx.search_k),
+    )
+    return result.hits if result else []
+
+
+async def _targets(turn: Turn, *, allow_choice: bool) -> list[FocusItem]:
+    """The products this turn is about: resolved references, or a fresh search."""
+    targets = list(turn.state.get("targets", []))
+    if targets or not turn.slots.query:
+        return targets
+    hits = await _search(turn, k=3)
+    if not hits:
+        return []
+    if allow_choice and _is_ambiguous(turn.slots.query, hits):
+        turn.focus = [_focus(h) for h in hits]
+        turn.clarify = choose_question(turn.focus)
+        return []
+    turn.focus = [_focus(hits[0])]
+    turn.current = turn.focus[0]
+    return turn.focus
+
+
+async def _quote(turn: Turn, targets: list[FocusItem]) -> None:
+    skus = [t["sku"] for t in targets]
+    if turn.slots.color or turn.slots.size or turn.slots.variant:
+        skus = [_variant_sku(turn, t) for t in targets]
+    await turn.call(
+        "check_price_stock",
+        {"skus": skus},
+        lambda: fn.check_price_stock(turn.ctx.inventory, skus),
+    )
+
+
+def _variant_sku(turn: Turn, target: FocusItem) -> str:
+    """The SKU of the variant in the requested colour/size, else the default SKU."""
+    product = turn.ctx.catalog.get(target["product_id"])
+    slots = turn.slots
+    wanted = {v.casefold() for v in (slots.color, slots.size, slots.variant) if v}
+    for variant in product.variants if product else []:
+        values = [str(a).casefold() for a in variant.attributes.values()]
+        if all(any(w == v or w in v.split() for v in values) for w in wanted):
+            return variant.sku
+    return target["sku"]
+
+
+async def _details(turn: Turn, targets: list[FocusItem]) -> None:
+    for target in targets:
+        pid = target["product_id"]
+        await turn.call(
+            "get_product_details",
+            {"product_id": pid},
+            lambda pid=pid: fn.get_product_details(turn.ctx.catalog, pid),
+        )
+
+
+async def product_search(turn: Turn) -> None:
+    customer = turn.customer
+    if customer and not turn.slots.query and not turn.slots.max_price:
+        result = await turn.call(
+            "recommend_for_customer",
+            {"k": turn.ctx.search_k},
+            lambda: fn.recommend_for_customer(
+                turn.ctx.catalog, turn.ctx.orders, customer, turn.ctx.search_k
+            ),
+        )
+        hits = result.hits if result else []
+    else:
+        hits = await _search(turn)
+        if customer and hits:
+            hits = _without_recent_purchases(turn, customer, hits)
+    if hits:
+        turn.focus = [_focus(h) for h in hits]
+        turn.current = None  # after a list, "it" means the first shown
+        await _quote(turn, turn.focus)
+
+
+def _without_recent_purchases(
+    turn: Turn, customer: VerifiedCustomer, hits: list[ProductHit]
+) -> list[ProductHit]:
+    """Drop what the customer just bought; record it so the answer can say so."""
+    bought = {line.product_id: line.name for line in fn.recent_purchases(turn.ctx.orders, customer)}
+    left_out = [bought[h.product_id] for h in hits if h.product_id in bought]
+    if left_out:
+        search = turn.calls[-1]
+        search["result"] = {
+            **search["result"],
+            "hits": [h for h in search["result"]["hits"] if h["product_id"] not in bought],
+            "left_out_purchased": left_out,
+        }
+    return [h for h in hits if h.product_id not in bought]
+
+
+async def price_stock(turn: Turn) -> None:
+    targets = await _targets(turn, allow_choice=True)
+    if targets:
+        await _quote(turn, targets)
+
+
+async def product_question(turn: Turn) -> None:
+    targets = await _targets(turn, allow_choice=True)
+    if targets:
+        await _details(turn, targets)
+        if turn.slots.color or turn.slots.size or turn.slots.variant:
+            await _quote(turn, targets)
+
+
+async def compare(turn: Turn) -> None:
+    targets = list(turn.state.get("targets", []))
+    if len(targets) < 2 and turn.slots.query:
+        hits = await _search(turn, k=2)
+        targets = [_focus(h) for h in hits]
+        turn.focus = targets
+    if targets:
+        await _details(turn, targets)
+        await _quote(turn, targets)
+
+
+async def return_policy(turn: Turn) -> None:
+    question = turn.state.get("spans", {}).get("return_policy") or user_text(turn)
+    targets = list(turn.state.get("targets", []))
+    category = targets[0]["category"] if targets else _category_in(turn)
+    await turn.call(
+        "lookup_return_policy",
+        {"question": question, "category": category},
+        lambda: fn.lookup_return_policy(turn.ctx.policy, question, category),
+    )
+
+
+def _category_in(turn: Turn) -> str | None:
+    text = user_text(turn).casefold()
+    for category in turn.ctx.policy.rules.categories:
+        if category.casefold() in text or category.casefold().rstrip("s") in text:
+            return category
+    return None

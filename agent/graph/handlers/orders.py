@@ -1,0 +1,151 @@
+"""Handlers of the order intents: status, returns, cancellations, and handing over to a person."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from shopagent.agent.answering.templates import cancel_question, return_question
+from shopagent.agent.graph.handlers.turn import Turn, user_text
+from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.understanding.clarification import choose_order_question, choose_question
+from shopagent.tools import functions as fn
+
+
+async def order_status(turn: Turn) -> None:
+    number = turn.state.get("order_number")
+    await turn.call(
+        "get_order_status",
+        {"order_number": number},
+        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, number),
+    )
+
+
+def _line_focus(number: str, sku: str, name: str, price: Any, category: str, pid: str) -> FocusItem:
+    return {
+        "product_id": pid,
+        "name": name,
+        "sku": sku,
+        "price": str(price),
+        "category": category,
+        "order_number": number,
+    }
+
+
+async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
+    """The order the turn is about: referenced, named, or the only candidate; else ask."""
+    targets = turn.state.get("targets", [])
+    if targets and targets[0].get("order_number"):
+        return targets[0]["order_number"]
+    if number := turn.state.get("order_number"):
+        return number
+    args = {"order_number": None, "statuses": statuses}
+    result = await turn.call(
+        "get_order_status",
+        args,
+        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None, statuses),
+    )
+    candidates = result.orders if result else []
+    if len(candidates) == 1:
+        return candidates[0].number
+    if len(candidates) > 1:
+        turn.focus = [
+            _line_focus(o.number, i.sku, i.name, i.unit_price, i.category, i.product_id)
+            for o in candidates
+            for i in o.items[:1]
+        ]
+        turn.clarify = choose_order_question(candidates, what)
+    return None
+
+
+async def return_request(turn: Turn) -> None:
+    number = await _order_for(turn, ["delivered"], "return")
+    if number is None:
+        return
+    targets = turn.state.get("targets", [])
+    sku = targets[0]["sku"] if targets and targets[0].get("order_number") == number else None
+    check = await turn.call(
+        "check_return_eligibility",
+        {"order_number": number, "sku": sku, "condition": turn.slots.condition},
+        lambda: fn.check_return_eligibility(
+            turn.ctx.orders,
+            turn.ctx.policy,
+            turn.customer,
+            number,
+            today=turn.ctx.clock().date(),
+            sku=sku,
+            condition=turn.slots.condition,
+        ),
+    )
+    if check is None or not check.items:
+        return
+    items = check.items
+    if len(items) > 1:
+        wanted = set(re.findall(r"[a-z0-9]{3,}", turn.slots.query.casefold()))
+        named = [i for i in items if wanted & set(re.findall(r"[a-z0-9]+", i.name.casefold()))]
+        if len(named) != 1:
+            order = turn.ctx.orders.order(turn.customer.id, number) if turn.customer else None
+            lines = {line.sku: line for line in order.items} if order else {}
+            turn.focus = [
+                _line_focus(
+                    number,
+                    i.sku,
+                    i.name,
+                    i.item_total,
+                    lines[i.sku].category,
+                    lines[i.sku].product_id,
+                )
+                for i in items
+                if i.sku in lines
+            ]
+            turn.clarify = choose_question(turn.focus)
+            return
+        items = named
+    verdict = items[0]
+    if verdict.eligible:
+        turn.proposal = {
+            "action": "start_return",
+            "order_number": verdict.order_number,
+            "sku": verdict.sku,
+            "name": verdict.name,
+            "quantity": verdict.quantity,
+            "refund_amount": str(verdict.refund_amount),
+            "restocking_fee": str(verdict.restocking_fee),
+            "refund_method": verdict.refund_method,
+            "condition": turn.slots.condition,
+            "question": return_question(verdict),
+        }
+
+
+async def cancel_order(turn: Turn) -> None:
+    number = await _order_for(turn, ["pending", "processing"], "cancel")
+    if number is None:
+        return
+    check = await turn.call(
+        "check_cancel_eligibility",
+        {"order_number": number},
+        lambda: fn.check_cancel_eligibility(turn.ctx.orders, turn.customer, number),
+    )
+    if check is not None and check.eligible:
+        turn.proposal = {
+            "action": "cancel_order",
+            "order_number": number,
+            "refund_amount": str(check.refund_amount),
+            "question": cancel_question(check),
+        }
+
+
+async def human_handoff(turn: Turn) -> None:
+    customer = turn.customer
+    summary = user_text(turn)
+    reason = turn.state.get("handoff_reason") or "customer asked for a person"
+    await turn.call(
+        "request_human",
+        {"reason": reason},
+        lambda: turn.ctx.handoffs.create(
+            customer_id=customer.id if customer else None,
+            thread_id=turn.thread_id,
+            summary=summary,
+            reason=reason,
+        ),
+    )

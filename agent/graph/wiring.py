@@ -1,0 +1,93 @@
+"""Every dependency a turn needs, built once from settings: the graph's runtime context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import datetime
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from shopagent.agent.answering.prompts import Prompts
+from shopagent.agent.graph.clock import fixed_clock
+from shopagent.agent.graph.context import AgentContext
+from shopagent.agent.understanding.intents import IntentRouter
+from shopagent.agent.understanding.model_router import make_router
+from shopagent.tools.protocols import Catalog, Inventory
+from shopagent.tools.store.db import StoreDB
+
+from shopagent.settings import Settings
+
+
+async def build_context(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    model: BaseChatModel | None = None,
+    db: StoreDB | None = None,
+    inventory: Inventory | None = None,
+    catalog: Catalog | None = None,
+    router: IntentRouter | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> tuple[AgentContext, BaseCheckpointSaver, str]:
+    """The context, the checkpointer and the model's name; any passed dependency is used
+    instead of building it. Whatever is opened is closed by ``stack``.
+
+    Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started on
+    loopback over the store database.
+    """
+    from shopagent.agent.models.capabilities import capabilities
+    from shopagent.agent.models.providers import build_chat_model
+    from shopagent.agent.understanding.intents import EmbeddingRouter
+    from shopagent.tools.catalog import open_catalog
+    from shopagent.tools.embeddings import get_embedder
+    from shopagent.tools.handoff import StoreHandoffs
+    from shopagent.tools.inventory import inventory_from_url
+    from shopagent.tools.orders import StoreOrders
+    from shopagent.tools.policy import StorePolicy
+
+    if db is None:
+        db = StoreDB.open(settings.database)
+        stack.callback(db.close)
+    if inventory is None:
+        url = settings.inventory_url
+        if not url:
+            from shopagent.tools.inventory_api import create_app, serve_in_thread
+
+            server = serve_in_thread(create_app(db))
+            stack.callback(server.stop)
+            url = server.url
+        inventory = inventory_from_url(
+            url, timeout_s=settings.inventory_timeout_s, retries=settings.inventory_retries
+        )
+        stack.push_async_callback(inventory.aclose)
+    embedder = get_embedder()
+    chat_model = model or build_chat_model(settings.model, settings)
+    caps = capabilities(chat_model)
+    if checkpointer is None:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        settings.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+        checkpointer = await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(settings.checkpoints))
+        )
+    context = AgentContext(
+        catalog=catalog or open_catalog(settings),
+        inventory=inventory,
+        orders=StoreOrders(db),
+        policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
+        handoffs=StoreHandoffs(db),
+        router=router or make_router(chat_model, EmbeddingRouter(embedder.embed)),
+        model=chat_model,
+        prompts=Prompts.load(),
+        clock=clock or fixed_clock(settings.now),
+        store_name=db.info().name,
+        search_k=settings.search_k,
+        chat_verification=settings.chat_verification,
+        # history confuses tiny models; the facts carry what they need
+        history_turns=settings.history_turns if caps.tool_calling else 0,
+        # a capable (tool-calling) model gets a second try; the tiny default one call
+        compose_attempts=2 if caps.tool_calling else 1,
+    )
+    return context, checkpointer, caps.name

@@ -1,0 +1,40 @@
+"""Fixtures and helpers of the graph tests (tests/test_graph*.py): the tiny store in memory
+and :class:`Chat`, a thread of the real graph with in-memory dependencies."""
+
+from __future__ import annotations
+
+import pytest
+from factories import tiny_store
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+from shopagent.agent.graph.build import build_graph
+from shopagent.agent.graph.context import AgentContext
+from shopagent.tools.store.db import StoreDB
+
+
+@pytest.fixture
+def db() -> StoreDB:
+    return StoreDB.in_memory(tiny_store())
+
+
+class Chat:
+    """One thread through a compiled graph with an in-memory checkpointer."""
+
+    def __init__(self, context: AgentContext) -> None:
+        self.context = context
+        self.graph = build_graph(InMemorySaver())
+
+    async def say(self, text: str, thread: str = "t1") -> dict:
+        config = {"configurable": {"thread_id": thread}}
+        waiting = (await self.graph.aget_state(config)).interrupts
+        payload = Command(resume=text) if waiting else {"messages": [HumanMessage(text)]}
+        await self.graph.ainvoke(payload, config, context=self.context)
+        snapshot = await self.graph.aget_state(config)
+        state = dict(snapshot.values)
+        state["interrupts"] = [i.value for i in snapshot.interrupts]
+        return state
+
+
+def names(state: dict) -> list[str]:
+    return [c["name"] for c in state["tool_calls"]]
