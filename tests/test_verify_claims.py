@@ -142,3 +142,12 @@ def test_invented_features_are_refused() -> None:
         PRICE,
     )
     assert any("says things the data does not" in p for p in problems)
+
+
+def test_generic_checks_refuse_repeats_and_questions() -> None:
+    from shopagent.agent.answering.verify import generic_problems
+
+    twice = "- You can return shoes within 60 days.\n- You can return shoes within 60 days."
+    assert "repeats itself" in generic_problems(twice)
+    assert generic_problems("Anything else I can help with?")
+    assert not generic_problems("The Brewster Kettle costs $44.99.")

@@ -22,7 +22,7 @@ from shopagent.agent.answering.claims import (
     ProductRef,
 )
 from shopagent.agent.answering.facts import NEXT_STEPS, Facts, collect, focus_products
-from shopagent.agent.answering.words import matcher
+from shopagent.agent.answering.words import content_stems, matcher
 
 ProductInfo = Callable[[str], dict[str, Any] | None]
 """product id -> the catalog product as a dict (final_sale, description...), or None."""
@@ -164,12 +164,12 @@ def build_plan(
                 ProductList(products=refs[:5], based_on=facts.based_on, left_out=facts.left_out)
             )
         elif intent == "return_policy":
-            claims += _policy(facts, calls, refs)
+            claims += _policy(question, facts, calls, refs, info)
         elif intent == "order_status" and facts.orders:
             claims += _orders(facts.orders, question)
         elif intent in {"return_request", "cancel_order"}:
             claims += _eligibility(facts)
-    claims += _notices(facts, claims)
+    claims += _notices(facts, claims, calls)
     plan.claims = _unique(claims)
     plan.context = _context(facts)
     return plan
@@ -240,7 +240,13 @@ def question_asks_something(question: str) -> bool:
     return "?" in question and not _explains(question)
 
 
-def _policy(facts: Facts, calls: list[dict[str, Any]], refs: list[ProductRef]) -> list[Claim]:
+def _policy(
+    question: str,
+    facts: Facts,
+    calls: list[dict[str, Any]],
+    refs: list[ProductRef],
+    info: ProductInfo | None,
+) -> list[Claim]:
     """The rule of the asked category (the product's own, when a product is asked about)."""
     asked = [c["result"].get("category") for c in calls if c["name"] == "lookup_return_policy"]
     sections = [s for s in facts.policy if s.get("rule")]
@@ -251,6 +257,13 @@ def _policy(facts: Facts, calls: list[dict[str, Any]], refs: list[ProductRef]) -
     category = next((c for c in asked if c), None) or best.get("category")
     product = next((r for r in refs if category and r.category == category), None)
     product = product or (refs[0] if len(refs) == 1 and not category else None)
+    hits = [
+        h for c in calls if c["name"] == "search_products" and c["ok"] for h in c["result"]["hits"]
+    ]
+    if product is None and hits and category and hits[0]["category"] == category:
+        named = content_stems(hits[0]["name"])
+        if len(named & content_stems(question)) >= 0.6 * len(named):  # named, not a type
+            product = _target_ref(hits[0], info)
     return [
         PolicyRule(
             category=category,
@@ -317,20 +330,28 @@ def _eligibility(facts: Facts) -> list[Claim]:
     return out
 
 
-def _notices(facts: Facts, claims: list[Claim]) -> list[Claim]:
+def _notices(facts: Facts, claims: list[Claim], calls: list[dict[str, Any]]) -> list[Claim]:
     out: list[Claim] = []
     names = {f["name"] for f in facts.failures}
     if facts.inventory_down:
         out.append(Notice(code="inventory_down", text=NOTICES["inventory_down"]))
     if facts.search_down and not facts.products:
         out.append(Notice(code="search_down", text=NOTICES["search_down"]))
-    elif facts.searched and not facts.products and not facts.details:
+    elif facts.searched and not claims and not _hits(calls):
         out.append(Notice(code="not_found", text=NOTICES["not_found"]))
     if "get_order_status" in names:
         out.append(Notice(code="verify_first", text=NOTICES["verify_first"]))
     elif facts.order_looked_up and not facts.orders and not claims:
         out.append(Notice(code="order_not_found", text=NOTICES["order_not_found"]))
     return out
+
+
+def _hits(calls: list[dict[str, Any]]) -> int:
+    return sum(
+        len(c["result"].get("hits", []))
+        for c in calls
+        if c["name"] in {"search_products", "recommend_for_customer"} and c["ok"]
+    )
 
 
 def _context(facts: Facts) -> list[str]:

@@ -170,7 +170,7 @@ def _best_sentence(excerpt: str, question: str, already: str) -> str:
     scored = [
         (len(asked & content_stems(s)), s)
         for s in sentences(prose)
-        if len(content_stems(s) - said) >= 2 and len(s) < 240 and "(see" not in s
+        if len(content_stems(s) - said) >= 3 and len(s) < 240 and "(see" not in s
     ]
     scored = [(n, s) for n, s in scored if n]
     return max(scored, key=lambda p: p[0])[1] if scored else ""

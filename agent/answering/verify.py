@@ -148,6 +148,8 @@ def generic_problems(text: str) -> list[str]:
         problems.append("leaks prompt text")
     if "?" in text:
         problems.append("asks a question (only the clarify step asks)")
-    if _repeats(text):
+    said = [" ".join(_WORD.findall(s.casefold())) for s in re.split(r"[.!?\n]+", text)]
+    said = [s for s in said if len(s.split()) >= 3]
+    if _repeats(text) or len(said) != len(set(said)):
         problems.append("repeats itself")
     return problems
