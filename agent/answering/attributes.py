@@ -125,9 +125,11 @@ def _list_items(sentence: str) -> list[str]:
     found = _LIST_INTRO.match(sentence.strip())
     if not found:
         return []
-    body = found.group(2)
-    parts = re.split(r",\s*|\s+and\s+(?=[^,]*$)", body)
-    return [p.strip(" .") for p in parts if 2 <= len(p.strip(" .")) <= 60]
+    parts = [p.strip(" .") for p in found.group(2).split(",")]
+    if parts and " and " in parts[-1] and not parts[-1].startswith("and "):
+        parts[-1:] = parts[-1].split(" and ", 1)  # "a, b and c": the first "and" ends the list
+    parts = [re.sub(r"^and\s+", "", p) for p in parts]
+    return [p for p in parts if 2 <= len(p) <= 60]
 
 
 def features(
@@ -145,8 +147,9 @@ def features(
         items = _list_items(sentence)
         for item in items:
             candidates.append((_overlap(asked, item)[1], 2, item))
-        if not items:
-            candidates.append((_overlap(asked, sentence)[1], 0, sentence.rstrip(".!?")))
+        score = _overlap(asked, sentence)[1]
+        if not items and score > 0:  # loose sentences only when they speak to the need
+            candidates.append((score, 0, sentence))
     for key, value in details.get("attributes", {}).items():
         candidates.append((_overlap(asked, f"{key} {value}")[1], 1, f"{key}: {value}"))
     ranked = sorted(enumerate(candidates), key=lambda p: (-p[1][0], -p[1][1], p[0]))

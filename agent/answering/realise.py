@@ -121,8 +121,13 @@ def features(c: Features) -> str:
     by = f" by {p.brand}" if p.brand else ""
     if not c.features:
         return f"{_cap(label(p, variant=False))}{by} is in our {p.category} range."
-    items = [f[:1].lower() + f[1:] if not f[:2].isupper() else f for f in c.features]
-    return f"{_cap(label(p, variant=False))}{by} stands out for {join_list(items, 3)}."
+    short = [f for f in c.features if not f.endswith((".", "!", "?"))]
+    items = [f[:1].lower() + f[1:] if not f[:2].isupper() else f for f in short]
+    text = f"{_cap(label(p, variant=False))}{by} stands out for {join_list(items, 3)}."
+    if not items:
+        text = f"Here's what the listing says about {label(p, variant=False)}{by}."
+    quoted = [f for f in c.features if f not in short]
+    return " ".join([text, *(_quoted(s) for s in quoted)])
 
 
 def product_list(c: ProductList) -> str:
