@@ -105,13 +105,17 @@ def policy(c: PolicyRule, rng: random.Random, *, days: int | None = None) -> str
         subject = f"the {c.product}" if c.product else f"{c.category or 'these'} items"
         return f"Sorry, {subject} is final sale, so it can't be returned."
     scope = f"{c.category} items" if c.category else "most items"
-    return rng.choice(
+    text = rng.choice(
         [
             f"You can return {scope} within {window} days of delivery.",
             f"You have {window} days from delivery to return {scope}.",
             f"Returns of {scope} are accepted for {window} days after delivery.",
         ]
     )
+    fee = f"{c.restocking_fee_pct:g}"
+    text += f" A {fee}% restocking fee applies." if fee != "0" else " There's no restocking fee."
+    method = "store credit" if c.refund_method == "store_credit" else "your original payment"
+    return text + f" Refunds go to {method}."
 
 
 STATUS = {

@@ -338,9 +338,22 @@ def _required(ctx: Context, c: object) -> list[str]:
         if c.final_sale:
             ok = "final sale" in text.casefold() or _NO_RETURN.search(text)
             return [] if ok else ["does not say it is final sale"]
+        out = []
         if str(c.window_days) not in {n for n, _ in ex.numbers(text)}:
-            return [f"does not state the {c.window_days}-day window"]
-        return []
+            out.append(f"does not state the {c.window_days}-day window")
+        question = ctx.plan.question
+        if matcher("asks_refund").search(question) and not ex.phrases(
+            text, matcher("policy_terms", c.refund_method)
+        ):
+            out.append("does not say where the refund goes")
+        fee = f"{Decimal(c.restocking_fee_pct):g}%"
+        if (
+            matcher("asks_fee").search(question)
+            and fee not in text
+            and "no restocking" not in (text.casefold())
+        ):
+            out.append("does not state the restocking fee")
+        return out
     if isinstance(c, OrderState):
         out = [] if c.number in text else [f"does not name order {c.number}"]
         if not ex.phrases(text, matcher("status_phrases", c.status)):
