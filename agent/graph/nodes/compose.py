@@ -113,7 +113,7 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     if intent not in TEMPLATE_ONLY and facts.lines() and not state.get("guardrail"):
         messages = _messages(state, ctx, clean, plan, planned)
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
-        for attempt in range(ctx.compose_attempts):
+        for _ in range(ctx.compose_attempts):  # a capable model gets one retry
             budget = remaining(ctx)
             if budget is not None and budget < MIN_MODEL_SECONDS:
                 log.warning("%.1fs of the turn budget left: answering from template", budget)
@@ -151,15 +151,6 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
                 break
             log.info("model answer rejected: %s", "; ".join(problems))
             source = "template (verification failed)"
-            if attempt + 1 < ctx.compose_attempts:
-                messages = [
-                    *messages,
-                    AIMessage(text or "(no answer)"),
-                    HumanMessage(
-                        "That answer was refused: " + "; ".join(problems[:4]) + ". Answer again,"
-                        " stating only the facts above."
-                    ),
-                ]
 
     helpful = intent == "greeting" or bool(
         facts.lines()
