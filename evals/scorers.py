@@ -3,6 +3,7 @@
 Value matching (tool arguments, slots, confirmation payloads):
 
 * a string starting with ``re:`` is a case-insensitive regular expression (``re.search``);
+  answer phrases (``contains``, ``not_contains``) accept the same ``re:`` form;
 * other strings match case-insensitively with whitespace collapsed; numbers and numeric
   strings match by value (``50`` matches ``"50.00"``);
 * ``null`` matches a missing/empty value; lists match element-wise (same length);
@@ -130,6 +131,10 @@ def score_tools(spec: ToolsExpect, calls: list[dict[str, Any]]) -> tuple[Check, 
 
 
 def _contains(answer: str, phrase: str) -> bool:
+    """``phrase`` is in ``answer`` (case-insensitive, whitespace collapsed); a phrase starting
+    with ``re:`` is a case-insensitive regular expression searched in the answer."""
+    if phrase.startswith("re:"):
+        return re.search(phrase[3:], answer, re.I) is not None
     return norm(phrase) in norm(answer)
 
 

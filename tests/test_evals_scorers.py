@@ -220,3 +220,17 @@ def test_policy_writes(store) -> None:
         )
     }
     assert kinds == {"cancel_outside_policy"}
+
+
+def test_contains_and_not_contains_accept_regular_expressions() -> None:
+    expect = TurnExpect(
+        contains=[r"re:\$29\.49\b", {"any": [r"re:\b\d+ in stock", "available"]}],
+        not_contains=[r"re:\b\d+\s+days\b", r"re:\bbest\b"],
+    )
+    good = _result("The kettle is $29.49; 3 in stock.")
+    checks, _ = check_turn(expect, good, "")
+    assert all(c.ok for c in checks if c.name in {"contains", "not_contains"})
+    bad = _result("The kettle is $29.495, the best; return it within 30 days.")
+    checks, _ = check_turn(expect, bad, "")
+    failed = [c.name for c in checks if not c.ok and c.name in {"contains", "not_contains"}]
+    assert failed == ["contains", "contains", "not_contains", "not_contains"]

@@ -15,7 +15,7 @@ class Prompts:
     version: str
 
     @classmethod
-    def load(cls, version: str = "v1") -> Prompts:
+    def load(cls, version: str = "v2") -> Prompts:
         root = resources.files("shopagent.prompts")
         return cls(
             system=root.joinpath(f"system.{version}.md").read_text(encoding="utf-8"),

@@ -124,3 +124,32 @@ def _states_price_or_stock(text: str, facts: Facts) -> bool:
         if numbers(str(quote["price"])) & said or str(quote["stock"]) in said:
             return True
     return bool(re.search(r"\b(?:in stock|out of stock|sold out|available)\b", text, re.I))
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s|$)")
+
+
+def complete_sentences(text: str) -> str:
+    """``text`` up to its last sentence end (a model answer cut by the token budget loses its
+    unfinished tail); empty when no sentence is complete."""
+    text = text.strip()
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()].strip() if ends else ""
+
+
+def generic_problems(text: str) -> list[str]:
+    """Checks every model answer must pass whatever its plan."""
+    problems: list[str] = []
+    if not text.strip():
+        return ["empty answer"]
+    if len(text) > 1500:
+        problems.append("answer too long")
+    if "FACTS" in text or "Rules:" in text or "{" in text:
+        problems.append("leaks prompt text")
+    if "?" in text:
+        problems.append("asks a question (only the clarify step asks)")
+    said = [" ".join(_WORD.findall(s.casefold())) for s in re.split(r"[.!?\n]+", text)]
+    said = [s for s in said if len(s.split()) >= 3]
+    if _repeats(text) or len(said) != len(set(said)):
+        problems.append("repeats itself")
+    return problems

@@ -175,11 +175,30 @@ async def return_policy(turn: Turn) -> None:
     question = turn.state.get("spans", {}).get("return_policy") or user_text(turn)
     targets = list(turn.state.get("targets", []))
     category = targets[0]["category"] if targets else _category_in(turn)
+    if category is None and not targets and turn.slots.query:
+        named = await _named_product(turn)
+        category = named["category"] if named else None
     await turn.call(
         "lookup_return_policy",
         {"question": question, "category": category},
         lambda: fn.lookup_return_policy(turn.ctx.policy, question, category),
     )
+
+
+async def _named_product(turn: Turn) -> FocusItem | None:
+    """The product a policy question names ("can I return the X?", "policy for shoes"): the
+    top search hit, kept only when every query word is in its name, category or tags."""
+    hits = await _search(turn, k=3)
+    if not hits:
+        return None
+    product = turn.ctx.catalog.get(hits[0].product_id)
+    known = " ".join([hits[0].name, hits[0].category, *(product.tags if product else [])])
+    words = [w.rstrip("s") for w in _terms(turn.slots.query) if len(w) > 2]
+    if not words or sum(w in known.casefold() for w in words) < 0.75 * len(words):
+        return None
+    turn.focus = [_focus(hits[0])]
+    turn.current = turn.focus[0]
+    return turn.focus[0]
 
 
 def _category_in(turn: Turn) -> str | None:

@@ -8,9 +8,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
-from shopagent.agent.answering.facts import Facts, collect, focus_products
+from shopagent.agent.answering.checks import verify_plan
+from shopagent.agent.answering.facts import Facts
+from shopagent.agent.answering.plan import AnswerPlan, plan_for_turn
+from shopagent.agent.answering.realise import realise
 from shopagent.agent.answering.templates import template_answer
-from shopagent.agent.answering.verify import verify_answer
+from shopagent.agent.answering.verify import complete_sentences, generic_problems, verify_answer
 from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.state import AgentState, last_user_text
 from shopagent.agent.safety.guardrails import leaks_system_prompt, refusal, sanitize_facts
@@ -34,12 +37,51 @@ def _history(state: AgentState, turns: int) -> list[AnyMessage]:
     return past[-2 * turns :]
 
 
-def _messages(state: AgentState, ctx: AgentContext, facts: Facts) -> list[AnyMessage]:
+def _messages(
+    state: AgentState, ctx: AgentContext, facts: Facts, plan: AnswerPlan, planned: str
+) -> list[AnyMessage]:
     system = ctx.prompts.system.format(store_name=ctx.store_name)
+    required = planned or "\n".join(facts.lines())
+    context = [line for line in plan.context if line != ctx.store_name][:6]
     body = ctx.prompts.compose.format(
-        facts="\n".join(f"- {line}" for line in facts.lines()), message=last_user_text(state)
+        facts="\n".join(f"- {line}" for line in facts.lines()),
+        required="\n".join(f"- {line}" for line in required.splitlines() if line.strip()),
+        context="\n".join(f"- {line}" for line in context) or "- (nothing else)",
+        message=last_user_text(state),
     )
     return [SystemMessage(system), *_history(state, ctx.history_turns), HumanMessage(body)]
+
+
+def _need(state: AgentState) -> str:
+    """What the shopper said they want: their last few messages (for explanations)."""
+    said = [str(m.content) for m in state.get("messages", []) if isinstance(m, HumanMessage)]
+    return " ".join(said[-3:])
+
+
+def plan_turn(state: AgentState, ctx: AgentContext) -> tuple[AnswerPlan, Facts]:
+    """The answer plan of this turn, from the question and the sanitised tool results (planted
+    instructions never reach the shopper or the model); and those facts."""
+    intent = state.get("intent", "")
+    intents = list(state.get("intents") or [intent])
+    if intent and intents[0] != intent:
+        intents = [intent, *[i for i in intents if i != intent]]
+
+    def info(product_id: str) -> dict[str, Any] | None:
+        product = ctx.catalog.get(product_id)
+        return product.model_dump(mode="json") if product else None
+
+    plan, facts = plan_for_turn(
+        intents,
+        last_user_text(state),
+        state.get("tool_calls", []),
+        slots=state.get("slots", {}),
+        targets=list(state.get("targets", [])),
+        clean=sanitize_facts,
+        need=_need(state),
+        info=info,
+    )
+    plan.context.append(ctx.store_name)
+    return plan, facts
 
 
 def _tokens(reply: AIMessage) -> int:
@@ -51,10 +93,8 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     """Answer from facts only: model answer if it passes verification, else the template."""
     ctx = runtime.context
     intent = state.get("intent", "")
-    calls = state.get("tool_calls", [])
-    facts = collect(calls)
-    focus_products(facts, intent, state.get("targets", []), calls)
-    clean = sanitize_facts(facts)  # planted instructions never reach the shopper or the model
+    plan, clean = plan_turn(state, ctx)
+    facts = clean
     fallback = template_answer(
         intent,
         clean,
@@ -62,15 +102,18 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         decision=state.get("decision"),
         proposal=state.get("proposal"),
     )
+    planned = realise(plan) if plan.claims else ""
+    if planned and intent not in TEMPLATE_ONLY and not facts.handoff:
+        fallback = planned
     if state.get("guardrail"):
         fallback = refusal(state["guardrail"], ctx.store_name)
     answer, source = fallback, "template"
     llm_calls, tokens = state.get("llm_calls", 0), state.get("tokens", 0)
 
-    if intent not in TEMPLATE_ONLY and facts.lines():
-        messages = _messages(state, ctx, clean)
+    if intent not in TEMPLATE_ONLY and facts.lines() and not state.get("guardrail"):
+        messages = _messages(state, ctx, clean, plan, planned)
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
-        for _ in range(ctx.compose_attempts):
+        for _ in range(ctx.compose_attempts):  # a capable model gets one retry
             budget = remaining(ctx)
             if budget is not None and budget < MIN_MODEL_SECONDS:
                 log.warning("%.1fs of the turn budget left: answering from template", budget)
@@ -89,10 +132,18 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
                 break
             llm_calls += 1
             tokens += _tokens(reply)
-            text = str(reply.content).strip()
-            problems = verify_answer(
-                text, facts, evidence=evidence, user_message=last_user_text(state), intent=intent
-            )
+            text = complete_sentences(str(reply.content))
+            problems = generic_problems(text)
+            if plan.claims:
+                problems += verify_plan(text, plan)
+            else:
+                problems += verify_answer(
+                    text,
+                    facts,
+                    evidence=evidence,
+                    user_message=last_user_text(state),
+                    intent=intent,
+                )
             if leaks_system_prompt(text, messages[0].text):
                 problems.append("leaks the system prompt")
             if not problems:

@@ -1,0 +1,153 @@
+"""Claim-level verification: required claims present, every stated claim supported."""
+
+from answer_fixtures import (
+    BASKET,
+    BASKET_DETAILS,
+    FOOTWEAR_RULE,
+    MUG_A,
+    MUG_B,
+    details,
+    order,
+    orders,
+    policy,
+    quotes,
+    search,
+)
+from shopagent.agent.answering.checks import verify_plan
+from shopagent.agent.answering.facts import collect, focus_products
+from shopagent.agent.answering.plan import build_plan
+from shopagent.agent.answering.realise import realise
+
+
+def plan_of(intent: str, question: str, calls: list[dict]):
+    facts = collect(calls)
+    focus_products(facts, intent, [], calls)
+    return build_plan([intent], question, facts, calls)
+
+
+COMPARE = plan_of(
+    "compare",
+    "which is cheaper, the Crema Lab Slow Brew travel mug or the Bean & Bough Daybreak 3?",
+    [search(MUG_A, MUG_B), quotes(("M-1", "34.99", 3), ("M-2", "31.99", 5))],
+)
+PRICE = plan_of(
+    "price_stock",
+    "How much is the Crema Lab Slow Brew Travel Mug?",
+    [search(MUG_A), quotes(("M-1", "34.99", 153))],
+)
+SOLD_OUT = plan_of(
+    "price_stock",
+    "Is the Crema Lab Slow Brew Travel Mug in stock?",
+    [search(MUG_A), quotes(("M-1", "34.99", 0))],
+)
+BASKET_Q = plan_of(
+    "product_question",
+    "is the Saltmarsh air fryer basket dishwasher safe?",
+    [search(BASKET), details(BASKET_DETAILS)],
+)
+
+
+def test_every_template_passes_its_own_plan() -> None:
+    for plan in (COMPARE, PRICE, SOLD_OUT, BASKET_Q):
+        assert verify_plan(realise(plan), plan) == [], realise(plan)
+
+
+def test_correct_paraphrases_pass() -> None:
+    assert not verify_plan(
+        "At $31.99, the Bean & Bough Daybreak 3 Travel Mug is less expensive than the Crema "
+        "Lab Slow Brew Travel Mug, which costs $34.99.",
+        COMPARE,
+    )
+    assert not verify_plan("The Crema Lab Slow Brew Travel Mug is $34.99 right now.", PRICE)
+    assert not verify_plan(
+        "Yes, the Saltmarsh Air Fryer Basket is dishwasher-safe, the listing says.", BASKET_Q
+    )
+
+
+def test_swapped_comparison_is_refused() -> None:
+    problems = verify_plan(
+        "The Crema Lab Slow Brew Travel Mug is cheaper at $34.99; the Bean & Bough Daybreak 3 "
+        "Travel Mug costs $31.99.",
+        COMPARE,
+    )
+    assert any("is not 'cheaper'" in p for p in problems)
+
+
+def test_subjective_judgement_is_refused() -> None:
+    problems = verify_plan(
+        "The Bean & Bough Daybreak 3 Travel Mug is cheaper at $31.99 than the Crema Lab Slow "
+        "Brew Travel Mug at $34.99, and is the best option.",
+        COMPARE,
+    )
+    assert any("judgement" in p for p in problems)
+
+
+def test_negated_yes_no_is_refused() -> None:
+    problems = verify_plan("No, the Saltmarsh Air Fryer Basket is not dishwasher-safe.", BASKET_Q)
+    assert "answers no; the data says yes" in problems
+
+
+def test_price_question_needs_the_price() -> None:
+    problems = verify_plan(
+        "The Crema Lab Slow Brew Travel Mug is currently available at 153 in stock.", PRICE
+    )
+    assert "does not state the price 34.99" in problems
+
+
+def test_invented_name_and_foreign_price_are_refused() -> None:
+    problems = verify_plan("The Crema Lab Ultra Glide Travel Mug costs $221.99.", PRICE)
+    assert any("not in tool results" in p for p in problems)
+    assert any("names something not in the data" in p for p in problems)
+
+
+def test_in_stock_for_a_sold_out_variant_is_refused() -> None:
+    problems = verify_plan("Yes, the Crema Lab Slow Brew Travel Mug is in stock.", SOLD_OUT)
+    assert any("says Crema Lab Slow Brew Travel Mug is in stock" in p for p in problems)
+    assert not verify_plan("Sorry, the Crema Lab Slow Brew Travel Mug is sold out.", SOLD_OUT)
+
+
+def test_wrong_colour_and_material_are_refused() -> None:
+    plan = plan_of(
+        "product_question", "what material is it?", [search(BASKET), details(BASKET_DETAILS)]
+    )
+    assert not verify_plan("The Saltmarsh Air Fryer Basket is made of aluminum.", plan)
+    assert verify_plan("The Saltmarsh Air Fryer Basket is made of stainless steel.", plan)
+    assert verify_plan("The Saltmarsh Air Fryer Basket is aluminum and comes in teal.", plan)
+
+
+def test_wrong_policy_window_is_refused() -> None:
+    plan = plan_of("return_policy", "return policy for shoes", [policy("Footwear", FOOTWEAR_RULE)])
+    assert not verify_plan("You can return Footwear items within 60 days if unused.", plan)
+    problems = verify_plan("You can return Footwear items within 30 days if unused.", plan)
+    assert any("return window" in p for p in problems)
+    assert verify_plan("Footwear items are final sale and can't be returned.", plan)
+
+
+def test_order_status_and_tracking_are_checked() -> None:
+    shipped = order(
+        "SA-1", "shipped", carrier="UPS", tracking_number="1Z9", shipped_at="2026-11-17"
+    )
+    plan = plan_of("order_status", "where is my order SA-1?", [orders(shipped)])
+    assert not verify_plan(realise(plan), plan)
+    assert not verify_plan("Order SA-1 has shipped with UPS, tracking number 1Z9.", plan)
+    problems = verify_plan("Order SA-1 was delivered, tracking 1Z9.", plan)
+    assert any("status" in p for p in problems)
+    assert verify_plan("Order SA-1 has shipped on 2026-11-19, tracking 1Z9.", plan)
+
+
+def test_invented_features_are_refused() -> None:
+    problems = verify_plan(
+        "The Crema Lab Slow Brew Travel Mug is $34.99, a unique luxury piece loved by baristas "
+        "everywhere.",
+        PRICE,
+    )
+    assert any("says things the data does not" in p for p in problems)
+
+
+def test_generic_checks_refuse_repeats_and_questions() -> None:
+    from shopagent.agent.answering.verify import generic_problems
+
+    twice = "- You can return shoes within 60 days.\n- You can return shoes within 60 days."
+    assert "repeats itself" in generic_problems(twice)
+    assert generic_problems("Anything else I can help with?")
+    assert not generic_problems("The Brewster Kettle costs $44.99.")
