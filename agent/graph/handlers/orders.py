@@ -140,18 +140,7 @@ async def return_request(turn: Turn) -> None:
         items = [i for i in items if i.sku == picked[0].key]
     verdict = items[0]
     if verdict.eligible:
-        turn.proposal = {
-            "action": "start_return",
-            "order_number": verdict.order_number,
-            "sku": verdict.sku,
-            "name": verdict.name,
-            "quantity": verdict.quantity,
-            "refund_amount": str(verdict.refund_amount),
-            "restocking_fee": str(verdict.restocking_fee),
-            "refund_method": verdict.refund_method,
-            "condition": turn.slots.condition,
-            "question": return_question(verdict),
-        }
+        turn.proposal = return_proposal(verdict, turn.slots.condition)
 
 
 async def cancel_order(turn: Turn) -> None:
@@ -186,3 +175,19 @@ async def human_handoff(turn: Turn) -> None:
             reason=reason,
         ),
     )
+
+
+def return_proposal(verdict: Any, condition: str | None) -> dict[str, Any]:
+    """The return waiting for the shopper's yes: exactly what ``start_return`` will write."""
+    return {
+        "action": "start_return",
+        "order_number": verdict.order_number,
+        "sku": verdict.sku,
+        "name": verdict.name,
+        "quantity": verdict.quantity,
+        "refund_amount": str(verdict.refund_amount),
+        "restocking_fee": str(verdict.restocking_fee),
+        "refund_method": verdict.refund_method,
+        "condition": condition,
+        "question": return_question(verdict),
+    }

@@ -23,9 +23,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from shopagent.agent.answering.templates import cancel_question, return_question
+from shopagent.agent.answering.templates import cancel_question
 from shopagent.agent.graph.context import remaining
 from shopagent.agent.graph.handlers.catalog import _focus
+from shopagent.agent.graph.handlers.orders import return_proposal
 from shopagent.agent.graph.handlers.turn import Turn
 from shopagent.agent.graph.state import last_user_text
 from shopagent.tools import functions as fn
@@ -292,18 +293,7 @@ async def _propose_return(turn: Turn, a: ReturnArgs) -> Any:
         return {"error": "name the item: pass sku", "skus": [i.sku for i in check.items]}
     verdict = check.items[0]
     if verdict.eligible:
-        turn.proposal = {
-            "action": "start_return",
-            "order_number": verdict.order_number,
-            "sku": verdict.sku,
-            "name": verdict.name,
-            "quantity": verdict.quantity,
-            "refund_amount": str(verdict.refund_amount),
-            "restocking_fee": str(verdict.restocking_fee),
-            "refund_method": verdict.refund_method,
-            "condition": a.condition,
-            "question": return_question(verdict),
-        }
+        turn.proposal = return_proposal(verdict, a.condition)
     return {**_dump(check), "proposed": verdict.eligible}
 
 
