@@ -139,5 +139,5 @@ def mask_identifiers(text: str, shapes: OrderNumberShapes | None = None) -> str:
 def order_shapes_of(db: Any) -> OrderNumberShapes:
     """The shapes of every order number in the store ``db`` (anything with ``rows(sql)``)."""
     return OrderNumberShapes.from_numbers(
-        str(row[0]) for row in db.rows("SELECT number FROM orders")
+        str(row["number"]) for row in db.rows("SELECT number FROM orders")
     )

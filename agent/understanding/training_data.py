@@ -118,7 +118,7 @@ def store_vocabulary(db: Any) -> StoreVocabulary:
             prices.append(Decimal(variant.price))
     with contextlib.suppress(Exception):  # a store without a policy trains on its catalog
         categories.update(db.policy().categories)
-    orders = sorted(str(row[0]) for row in db.rows("SELECT number FROM orders"))
+    orders = sorted(str(row["number"]) for row in db.rows("SELECT number FROM orders"))
     return StoreVocabulary(
         products=sorted(names),
         nouns=_common_nouns(named),
