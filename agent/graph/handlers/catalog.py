@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_question
@@ -9,6 +11,8 @@ from shopagent.agent.understanding.search_request import parse_search_request
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
+
+from shopagent.errors import ShopAgentError
 
 
 def _focus(hit: ProductHit) -> FocusItem:
@@ -87,9 +91,18 @@ async def _quote(turn: Turn, targets: list[FocusItem]) -> None:
     )
 
 
+def _product(turn: Turn, product_id: str) -> Any:
+    """The product from the catalog, or None when the catalog cannot answer (the search
+    tool call of the turn already reports that honestly)."""
+    try:
+        return turn.ctx.catalog.get(product_id)
+    except ShopAgentError:
+        return None
+
+
 def _variant_sku(turn: Turn, target: FocusItem) -> str:
     """The SKU of the variant in the requested colour/size, else the default SKU."""
-    product = turn.ctx.catalog.get(target["product_id"])
+    product = _product(turn, target["product_id"])
     slots = turn.slots
     wanted = {v.casefold() for v in (slots.color, slots.size, slots.variant) if v}
     for variant in product.variants if product else []:
@@ -191,7 +204,7 @@ async def _named_product(turn: Turn) -> FocusItem | None:
     hits = await _search(turn, k=3)
     if not hits:
         return None
-    product = turn.ctx.catalog.get(hits[0].product_id)
+    product = _product(turn, hits[0].product_id)
     known = " ".join([hits[0].name, hits[0].category, *(product.tags if product else [])])
     words = [w.rstrip("s") for w in _terms(turn.slots.query) if len(w) > 2]
     if not words or sum(w in known.casefold() for w in words) < 0.75 * len(words):

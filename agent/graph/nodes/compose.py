@@ -18,6 +18,8 @@ from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.state import AgentState, last_user_text
 from shopagent.agent.safety.guardrails import leaks_system_prompt, refusal, sanitize_facts
 
+from shopagent.errors import ShopAgentError
+
 log = logging.getLogger("shopagent.compose")
 
 MIN_MODEL_SECONDS = 1.0
@@ -67,7 +69,11 @@ def plan_turn(state: AgentState, ctx: AgentContext) -> tuple[AnswerPlan, Facts]:
         intents = [intent, *[i for i in intents if i != intent]]
 
     def info(product_id: str) -> dict[str, Any] | None:
-        product = ctx.catalog.get(product_id)
+        try:
+            product = ctx.catalog.get(product_id)
+        except ShopAgentError as exc:  # the plan then says only what the tools returned
+            log.warning("catalog lookup failed (%s)", type(exc).__name__)
+            return None
         return product.model_dump(mode="json") if product else None
 
     plan, facts = plan_for_turn(
