@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from shopagent.agent.answering.prompts import Prompts
 from shopagent.agent.understanding.entities import OrderNumberShapes
 from shopagent.agent.understanding.intents import IntentRouter
+from shopagent.agent.understanding.vocabulary import StoreVocabulary
 from shopagent.tools.protocols import Catalog, Handoffs, Inventory, Orders, Policy
 from shopagent.tools.results import VerifiedCustomer
 
@@ -47,6 +48,9 @@ class AgentContext:
     capability probe, and ``settings.act_mode == "tools"``); False: deterministic handlers."""
     max_tool_calls: int = 4
     """Tool calls the model may make in one turn (tool-calling act mode)."""
+    vocabulary: StoreVocabulary | None = None
+    """The store's own words (product types, names, brands, categories, policy categories),
+    derived from its data at start; None: the parsers work without the store's words."""
 
 
 def remaining(ctx: AgentContext) -> float | None:

@@ -51,6 +51,9 @@ class CarriedState(TypedDict, total=False):
     """The products last shown (for "the second", "the cheaper one")."""
     current: FocusItem | None
     """The product last talked about (for "it"); None right after a list."""
+    search: dict[str, Any] | None
+    """The last product search request (query, filters, sort): "cheaper ones", "what about
+    in copper?" and "under 50 bucks" refine it."""
     customer: dict[str, str] | None
     signed_in: bool
     """Whether ``customer`` was signed in by the host system (not verified in the chat); such
@@ -68,6 +71,16 @@ class AgentState(CarriedState, TurnState, total=False):
 
 TURN_KEYS: frozenset[str] = frozenset(TurnState.__annotations__)
 """The per-turn keys (reset by ``understand``)."""
+
+
+def last_assistant_text(state: AgentState) -> str:
+    """The text of the newest assistant message ("" when there is none)."""
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            continue
+        if getattr(message, "type", "") == "ai":
+            return str(message.content)
+    return ""
 
 
 def last_user_text(state: AgentState) -> str:

@@ -41,6 +41,7 @@ async def build_context(
     from shopagent.agent.models.providers import build_chat_model
     from shopagent.agent.understanding.classifier import load_router
     from shopagent.agent.understanding.entities import order_shapes_of
+    from shopagent.agent.understanding.vocabulary import vocabulary_of
     from shopagent.tools.catalog import CatalogConfig, open_catalog
     from shopagent.tools.embeddings import get_embedder
     from shopagent.tools.handoff import StoreHandoffs
@@ -98,5 +99,6 @@ async def build_context(
         tool_calling_act=settings.act_mode == "tools" and caps.tool_calling,
         max_tool_calls=settings.max_tool_calls,
         order_shapes=order_shapes_of(db),
+        vocabulary=vocabulary_of(db),
     )
     return context, checkpointer, caps.name

@@ -34,11 +34,13 @@ def missing_slot_question(
     verified: bool,
     verification_failed: bool,
     chat_verification: bool = True,
+    refining: bool = False,
 ) -> str | None:
     """The one focused question to ask, or None when the turn can proceed.
 
     ``chat_verification`` False: shoppers cannot verify in the chat, so an anonymous one is
-    asked to sign in on the shop's site (the host then vouches for them)."""
+    asked to sign in on the shop's site (the host then vouches for them). ``refining``: the
+    message refines the previous search ("cheaper ones"), which says what is wanted."""
     if intent in ORDER_INTENTS and not verified:
         if not chat_verification:
             return ASK_SIGN_IN
@@ -49,9 +51,41 @@ def missing_slot_question(
     if intent == "compare" and len(targets) < 2 and not slots.query:
         return ASK_COMPARE
     vague = not slots.query and not has_filters and not targets
-    if intent == "product_search" and vague and not verified:
+    if intent == "product_search" and vague and not verified and not refining:
         return ASK_NEED  # a verified customer gets recommendations from their history
     return None
+
+
+ASK_AGAIN = {
+    ASK_VERIFY: (
+        "I still need two details to find your order: the email address you ordered with, "
+        "and the order number or the zip code it was shipped to. If you don't have them, "
+        "I can connect you with a person."
+    ),
+    ASK_VERIFY_AGAIN: (
+        "Those details still don't match an order. Please check the spelling of the email "
+        "address and the order number (or zip code), or ask me for a person."
+    ),
+    ASK_SIGN_IN: (
+        "I can only look up orders for signed-in shoppers. Please sign in on our site, or "
+        "ask me for a person."
+    ),
+}
+"""A second wording for a question that may have to be asked again (never twice the same)."""
+
+PROCEED_INSTEAD = frozenset({ASK_PRODUCT, ASK_COMPARE, ASK_NEED})
+"""Questions not asked twice in a row: the turn goes ahead with what the shopper said."""
+
+
+def not_again(question: str | None, last_answer: str) -> str | None:
+    """``question``, unless it is exactly what the assistant just asked: then its second
+    wording, or none (the turn proceeds with what it has) for the product questions."""
+    if question is None or question.strip() != last_answer.strip():
+        return question
+    if question in PROCEED_INSTEAD or question.startswith("I found several"):
+        return None
+    again = ASK_AGAIN.get(question)
+    return again if again and again.strip() != last_answer.strip() else None
 
 
 def choose_question(options: list[FocusItem], notes: dict[str, list[str]] | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -11,6 +12,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 from shopagent.agent.understanding.entities import OrderNumberShapes
+
+Protect = Callable[[str], tuple[str, Callable[[str], str]]]
+"""Text -> (text with protected phrases hidden, a function that puts them back)."""
 
 
 class Slots(BaseModel):
@@ -76,6 +80,7 @@ def _patterns() -> dict[str, Any]:
         "yes": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["yes"]) + r")\b", re.I),
         "no": re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in raw["no"]) + r")\b", re.I),
         "filler": frozenset(raw["filler"].split()),
+        "raw": raw,
     }
 
 
@@ -85,11 +90,23 @@ def _is_price_context(match: re.Match[str]) -> bool:
     return "$" in span or bool(re.search(r"dollars?|bucks|usd", span, re.I))
 
 
-def extract(message: str, order_shapes: OrderNumberShapes | None = None) -> Slots:
+def extract(
+    message: str,
+    order_shapes: OrderNumberShapes | None = None,
+    protect: Protect | None = None,
+) -> Slots:
     """All slots found in ``message``; never raises on odd input.
 
     ``order_shapes`` (learned from the store's orders) recognise the store's own order
-    numbers, returned as the store writes them; the generic pattern is the fallback."""
+    numbers, returned as the store writes them; the generic pattern is the fallback.
+    ``protect`` (the store vocabulary's :meth:`~.vocabulary.StoreVocabulary.protect`) hides
+    product-name phrases ("Hand Cream", "Max 2") from the price and colour patterns; they
+    stay in the query."""
+    if protect is not None:
+        hidden, restore = protect(message)
+        if hidden != message:
+            slots = extract(hidden, order_shapes)
+            return slots.model_copy(update={"query": restore(slots.query)})
     p = _patterns()
     text = message.strip()
     slots: dict[str, Any] = {}

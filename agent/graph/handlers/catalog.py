@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopagent.agent.graph.handlers.search import (
+    is_refinement,
+    parsed_request,
+    remember,
+    run_search,
+    search_request,
+)
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_question
-from shopagent.agent.understanding.search_request import parse_search_request
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
@@ -25,13 +31,13 @@ def _focus(hit: ProductHit) -> FocusItem:
     }
 
 
-def _filters(slots: Slots, text: str = "") -> SearchFilters:
+def _filters(turn: Turn, slots: Slots) -> SearchFilters:
     """The slots' colour and price bounds; with no bounds in the slots, the ones the
     search-request parser finds ("around 100 bucks", "about $40", "budget around 100")."""
     attributes = {"color": slots.color} if slots.color else {}
     low, high = slots.min_price, slots.max_price
-    if low is None and high is None and text:
-        bounds = parse_search_request(text).filters
+    if low is None and high is None:
+        bounds = parsed_request(turn).filters
         low, high = bounds.min_price, bounds.max_price
     return SearchFilters(min_price=low, max_price=high, attributes=attributes)
 
@@ -53,7 +59,7 @@ def _terms(text: str) -> list[str]:
 async def _search(turn: Turn, *, k: int | None = None) -> list[ProductHit]:
     slots = turn.slots
     query = " ".join(p for p in (slots.color, slots.query) if p) or (slots.query or "")
-    filters = _filters(slots, user_text(turn))
+    filters = _filters(turn, slots)
     args = {"query": query, "filters": filters.model_dump(mode="json", exclude_defaults=True)}
     result = await turn.call(
         "search_products",
@@ -124,7 +130,8 @@ async def _details(turn: Turn, targets: list[FocusItem]) -> None:
 
 async def product_search(turn: Turn) -> None:
     customer = turn.customer
-    if customer and not turn.slots.query and not turn.slots.max_price:
+    refining = is_refinement(turn)
+    if customer and not refining and not turn.slots.query and not turn.slots.max_price:
         result = await turn.call(
             "recommend_for_customer",
             {"k": turn.ctx.search_k},
@@ -134,7 +141,10 @@ async def product_search(turn: Turn) -> None:
         )
         hits = result.hits if result else []
     else:
-        hits = await _search(turn)
+        request = search_request(turn)
+        hits = await run_search(turn, request, turn.ctx.search_k)
+        if hits or not refining:  # a refinement that finds nothing is not carried on
+            remember(turn, request)
         if customer and hits:
             hits = _without_recent_purchases(turn, customer, hits)
     if hits:
@@ -187,10 +197,16 @@ async def compare(turn: Turn) -> None:
 async def return_policy(turn: Turn) -> None:
     question = turn.state.get("spans", {}).get("return_policy") or user_text(turn)
     targets = list(turn.state.get("targets", []))
+    vocab = turn.ctx.vocabulary
     category = targets[0]["category"] if targets else _category_in(turn)
+    if category is None and not targets and vocab is not None:
+        # a product type the store sells ("a duvet cover", "a webcam"): its category
+        category = vocab.type_category(vocab.product_type(turn.slots.query))
     if category is None and not targets and turn.slots.query:
         named = await _named_product(turn)
         category = named["category"] if named else None
+    if category and vocab is not None:  # the policy category that product category is under
+        category = vocab.policy_category(category) or category
     await turn.call(
         "lookup_return_policy",
         {"question": question, "category": category},

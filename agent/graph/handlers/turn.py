@@ -43,6 +43,9 @@ class Turn:
         self.proposal: dict[str, Any] | None = None
         self.current: FocusItem | bool | None = False
         """The product now talked about; False: unchanged."""
+        self.search: dict[str, Any] | None = None
+        """The product search request this turn ran (carried for refinements); None:
+        unchanged."""
 
     async def call(self, name: str, args: dict[str, Any], run: Callable[[], Any]) -> Any:
         """Run one tool; a ShopAgentError becomes a failed call, never an exception."""

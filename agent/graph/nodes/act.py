@@ -43,4 +43,6 @@ async def act(
         update["focus"] = turn.focus
     if turn.current is not False:
         update["current"] = turn.current
+    if turn.search is not None:
+        update["search"] = turn.search
     return update

@@ -7,9 +7,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from shopagent.agent.graph.context import AgentContext, remaining
-from shopagent.agent.graph.state import AgentState, last_user_text
+from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
-from shopagent.agent.understanding.clarification import ORDER_INTENTS, missing_slot_question
+from shopagent.agent.understanding.clarification import (
+    ORDER_INTENTS,
+    missing_slot_question,
+    not_again,
+)
 from shopagent.agent.understanding.intents import Understanding
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
@@ -18,6 +22,7 @@ from shopagent.agent.understanding.references import (
     resolve_targets,
     variant_value,
 )
+from shopagent.agent.understanding.refinement import refines, wants_more
 from shopagent.agent.understanding.slots import Slots, extract
 
 from shopagent.errors import ShopAgentError
@@ -54,6 +59,23 @@ def choose_intent(u: Understanding, slots: Slots, state: AgentState) -> str:
     return u.intent
 
 
+NOT_REFINED = frozenset({*ORDER_INTENTS, "human_handoff", "return_policy", "greeting"})
+"""Intents a confident router keeps even when the message reads as a search refinement."""
+
+
+def refines_search(text: str, slots: Slots, state: AgentState, ctx: AgentContext) -> bool:
+    """The message refines the last search: it asks for cheaper or pricier ones, or (right
+    after a list was shown) states only filters ("under 50 bucks", "what about in copper?")."""
+    if slots.email or slots.order_number or slots.ordinal is not None or slots.reference:
+        return False
+    previous = state.get("search")
+    if not previous:
+        return False
+    cheaper, pricier = wants_more(text)
+    list_shown = state.get("current") is None and len(state.get("focus", [])) > 1
+    return (cheaper or pricier or list_shown) and refines(text, previous, ctx.vocabulary)
+
+
 def _product(ctx: AgentContext, product_id: str) -> Any:
     """The product from the catalog, or None when the catalog cannot answer (logged: the
     words are then searched for, and a failing search says so)."""
@@ -68,7 +90,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
     text = last_user_text(state)
-    slots = extract(text, ctx.order_shapes)
+    vocab = ctx.vocabulary
+    slots = extract(text, ctx.order_shapes, vocab.protect if vocab is not None else None)
     current = state.get("current")
     anchor = current or next(iter(state.get("focus", [])), None)
     if anchor and slots.query:
@@ -83,6 +106,9 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         timeout = None if left is None else left * ROUTER_SHARE
         u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
+    refining = not verdict.is_injection and refines_search(text, slots, state, ctx)
+    if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
+        intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
 
     customer = state.get("customer")
     if ctx.authenticated is None and state.get("signed_in"):
@@ -109,7 +135,9 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         verified=customer is not None,
         verification_failed=verification_failed,
         chat_verification=ctx.chat_verification,
+        refining=refining,
     )
+    question = not_again(question, last_assistant_text(state))
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
     return {
         "intent": intent,

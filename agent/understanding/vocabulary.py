@@ -1,0 +1,268 @@
+"""The store's own vocabulary: product types, names, brands, categories and policy categories.
+
+Everything here is derived from the store's data when the agent starts (:func:`vocabulary_of`),
+never hard-coded for one store:
+
+* **facets** (categories, brands, colours, materials, other attribute values, attribute names)
+  are :func:`shopagent.tools.catalog.facets`, the same vocabulary ``shopagent search`` hands to
+  :func:`~shopagent.agent.understanding.search_request.parse_search_request`;
+* **product types** are the products' tags that their names carry ("insulated travel mug" in
+  "Nomad 16 oz Insulated Travel Mug") plus their multi-word tags, and every shorter tail of
+  those ("travel mug", "mug"); each type knows the product categories it occurs in;
+* **protected phrases** are runs of two to four words of product names and types that hold a
+  colour, size or price word or a number ("Hand Cream", "Max 2", "Pro 15"): linked to the
+  catalog before the slot patterns run, they are never read as prices or colours;
+* **policy categories**: each product category is mapped to the return-policy category whose
+  name shares its words, else whose policy document names it (a store whose catalog says
+  "Bedding" and whose policy says "Bedding & Bath").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopagent.agent.understanding.slots import _patterns as _slot_patterns
+from shopagent.tools.catalog import facets as catalog_facets
+from shopagent.tools.store.schema import Product, ReturnPolicy
+
+_WORD = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
+_STOP = frozenset("a an and of the for with in on to by & + -".split())
+_PLACEHOLDER = "zqprot{}zq"
+_MAX_RUN = 4
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def singular(word: str) -> str:
+    """A plain English singular ("mugs" -> "mug", "boxes" -> "box", "knives" -> "knife")."""
+    w = word.casefold()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith("ves"):
+        return w[:-3] + "fe" if w.endswith("ives") else w[:-3] + "f"
+    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def _key(words: Iterable[str]) -> str:
+    return " ".join(singular(w) for w in words)
+
+
+@dataclass
+class StoreVocabulary:
+    """What the store sells, in its own words (build it with :meth:`from_store`)."""
+
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    types: dict[str, Counter[str]] = field(default_factory=dict)
+    """Product-type phrase (singular words) -> how many products of each category have it."""
+    protected: frozenset[str] = frozenset()
+    """Lowercase runs of name/type words that must stay product words."""
+    policy_categories: dict[str, str] = field(default_factory=dict)
+    """Product category (casefolded) -> the policy category whose rule applies to it."""
+
+    @classmethod
+    def from_store(
+        cls,
+        products: Iterable[Product],
+        policy: ReturnPolicy | None = None,
+        policy_docs: Mapping[str, str] | None = None,
+    ) -> StoreVocabulary:
+        products = list(products)
+        risky = _risky_words()
+        types: dict[str, Counter[str]] = {}
+        protected: set[str] = set()
+        for product in products:
+            name_key = _key(_words(product.name))
+            for tag in product.tags:
+                words = _words(tag)
+                if not words:
+                    continue
+                tag_key = _key(words)
+                if len(words) == 1 and f" {tag_key} " not in f" {name_key} ":
+                    continue  # a one-word tag the name does not carry ("fitness")
+                for start in range(len(words)):
+                    tail = _key(words[start:])
+                    head = tail.split()[-1]
+                    if head in _STOP or len(head) < 3 or not head.replace("-", "").isalpha():
+                        continue
+                    types.setdefault(tail, Counter())[product.category] += 1
+            for phrase in (product.name, *product.tags):
+                protected.update(_risky_runs(_words(phrase), risky))
+        vocab = cls(
+            facets=catalog_facets(products),
+            types=types,
+            protected=frozenset(protected),
+        )
+        if policy is not None:
+            cats = {p.category for p in products}
+            vocab.policy_categories = map_policy_categories(cats, policy, policy_docs or {})
+        return vocab
+
+    # ------------------------------------------------------------------ linking
+
+    def protect(self, text: str) -> tuple[str, Callable[[str], str]]:
+        """``text`` with product-name phrases replaced by placeholders, and a function that
+        puts them back into any text derived from it (the slot query)."""
+        if not self.protected:
+            return text, _identity
+        spans = _find_runs(text, self.protected)
+        if not spans:
+            return text, _identity
+        originals: dict[str, str] = {}
+        out, last = [], 0
+        for i, (start, end) in enumerate(spans):
+            token = _PLACEHOLDER.format(_letters(i))
+            originals[token] = text[start:end]
+            out += [text[last:start], token]
+            last = end
+        out.append(text[last:])
+
+        def restore(derived: str) -> str:
+            for token, original in originals.items():
+                derived = derived.replace(token, original)
+            return derived
+
+        return "".join(out), restore
+
+    def product_type(self, text: str) -> str | None:
+        """The longest product type named in ``text`` (singular words), else None."""
+        words = [singular(w) for w in _words(text)]
+        for size in range(min(len(words), 5), 0, -1):
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                if phrase in self.types:
+                    return phrase
+        return None
+
+    def type_category(self, product_type: str | None, *, share: float = 0.8) -> str | None:
+        """The product category (nearly) all products of that type are in, else None."""
+        counts = self.types.get(product_type or "")
+        if not counts:
+            return None
+        category, n = counts.most_common(1)[0]
+        return category if n >= share * sum(counts.values()) else None
+
+    def policy_category(self, category: str | None) -> str | None:
+        """The policy category for a product category (None: the default rule applies)."""
+        if not category:
+            return None
+        return self.policy_categories.get(category.casefold())
+
+    def search_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``parse_search_request`` for this store."""
+        return dict(self.facets)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _letters(i: int) -> str:
+    out = ""
+    while True:
+        out = chr(ord("a") + i % 26) + out
+        i = i // 26 - 1
+        if i < 0:
+            return out
+
+
+def _risky_words() -> frozenset[str]:
+    """Words a slot pattern reads as a colour, size or price."""
+    raw = _slot_patterns()["raw"]
+    words = {str(w).casefold() for key in ("colors", "sizes") for w in raw[key]}
+    for key in ("price_max", "price_max_marked", "price_min"):
+        words.update(w for p in raw[key] for w in str(p).casefold().split())
+    return frozenset(words)
+
+
+def _risky_runs(words: list[str], risky: frozenset[str]) -> set[str]:
+    runs: set[str] = set()
+    for size in range(2, _MAX_RUN + 1):
+        for start in range(len(words) - size + 1):
+            run = words[start : start + size]
+            if run[0] in _STOP or run[-1] in _STOP:
+                continue
+            if any(w in risky or any(c.isdigit() for c in w) for w in run):
+                runs.add(" ".join(run))
+    return runs
+
+
+def _find_runs(text: str, phrases: frozenset[str]) -> list[tuple[int, int]]:
+    """Non-overlapping spans of ``text`` whose words form one of ``phrases`` (longest first)."""
+    tokens = [(m.start(), m.end(), m.group(0).casefold()) for m in _WORD.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(_MAX_RUN, len(tokens) - i), 1, -1):
+            phrase = " ".join(t[2] for t in tokens[i : i + size])
+            if phrase in phrases:
+                spans.append((tokens[i][0], tokens[i + size - 1][1]))
+                i += size
+                break
+        else:
+            i += 1
+    return spans
+
+
+def map_policy_categories(
+    categories: Iterable[str], policy: ReturnPolicy, docs: Mapping[str, str]
+) -> dict[str, str]:
+    """Product category -> policy category: same name, else the most shared words (a
+    category path's last part counts most), else the policy document that names the
+    category's words most often. Categories that match none get the default rule."""
+    names = list(policy.categories)
+    if not names:
+        return {}
+    name_words = {n: {singular(w) for w in _words(n)} - _STOP for n in names}
+    doc_words = {n: Counter(singular(w) for w in _words(_doc_of(n, docs))) for n in names}
+    out: dict[str, str] = {}
+    for category in categories:
+        exact = next((n for n in names if n.casefold() == category.casefold()), None)
+        if exact:
+            out[category.casefold()] = exact
+            continue
+        parts = [p for p in re.split(r"\s*(?:>|/|\|)\s*", category) if p.strip()]
+        weighted: Counter[str] = Counter()
+        for depth, part in enumerate(parts):
+            for w in set(_words(part)) - _STOP:
+                weighted[singular(w)] += 1 + depth  # the leaf names the products best
+        best, best_score = None, 0.0
+        for name in names:
+            score = sum(v for w, v in weighted.items() if w in name_words[name]) * 10
+            score += sum(min(doc_words[name][w], 3) * v for w, v in weighted.items()) * 0.1
+            if score > best_score:
+                best, best_score = name, score
+        if best is not None:
+            out[category.casefold()] = best
+    return out
+
+
+def _doc_of(category: str, docs: Mapping[str, str]) -> str:
+    slug = "-".join(_words(category))
+    return next((text for stem, text in docs.items() if stem.endswith(slug)), "")
+
+
+_CACHE: dict[tuple[Any, ...], StoreVocabulary] = {}
+
+
+def vocabulary_of(db: Any) -> StoreVocabulary:
+    """The vocabulary of the store ``db`` (a :class:`~shopagent.tools.store.db.StoreDB`);
+    reused while the store's products and policy are unchanged (copies of one store share it)."""
+    row = db.rows("SELECT COUNT(*) AS n, MAX(id) AS last, SUM(LENGTH(data)) AS size FROM products")[
+        0
+    ]
+    key = (row["n"], row["last"], row["size"], db.meta("policy"), db.meta("policy_docs"))
+    if key not in _CACHE:
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = StoreVocabulary.from_store(db.products(), db.policy(), db.policy_docs())
+    return _CACHE[key]
