@@ -139,12 +139,10 @@ def _bounded(
     if not prices or not (cheaper or pricier):
         return request
     low, high = request.filters.min_price, request.filters.max_price
-    if cheaper:
-        high = max(prices[0] - _CENT, _CENT)
-        low = None if low is not None and low >= high else low
+    if cheaper:  # below everything shown; an earlier lower bound no longer holds
+        low, high = None, max(prices[0] - _CENT, _CENT)
     else:
-        low = prices[-1] + _CENT
-        high = None if high is not None and high <= low else high
+        low, high = prices[-1] + _CENT, None
     f = request.filters.model_copy(update={"min_price": low, "max_price": high})
     return SearchRequest(request.query, f, request.sort)
 

@@ -6,9 +6,10 @@ never hard-coded for one store:
 * **facets** (categories, brands, colours, materials, other attribute values, attribute names)
   are :func:`shopagent.tools.catalog.facets`, the same vocabulary ``shopagent search`` hands to
   :func:`~shopagent.agent.understanding.search_request.parse_search_request`;
-* **product types** are the products' tags that their names carry ("insulated travel mug" in
-  "Nomad 16 oz Insulated Travel Mug") plus their multi-word tags, and every shorter tail of
-  those ("travel mug", "mug"); each type knows the product categories it occurs in;
+* **product types** are the products' tags whose last word their names carry ("insulated
+  travel mug" for "Nomad 16 oz Insulated Travel Mug", not "final sale"), and every shorter
+  tail of those ("travel mug", "mug"), plus the endings of the names ("gooseneck kettle" and "kettle" in "Brewster
+  Gooseneck Kettle", brand words left out); each type knows the categories it occurs in;
 * **protected phrases** are runs of two to four words of product names and types that hold a
   colour, size or price word or a number ("Hand Cream", "Max 2", "Pro 15"): linked to the
   catalog before the slot patterns run, they are never read as prices or colours;
@@ -33,6 +34,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
 _STOP = frozenset("a an and of the for with in on to by & + -".split())
 _PLACEHOLDER = "zqprot{}zq"
 _MAX_RUN = 4
+_UNCHANGED = frozenset("series species news plus gas lens bus dress glass chess".split())
 
 
 def _words(text: str) -> list[str]:
@@ -42,6 +44,8 @@ def _words(text: str) -> list[str]:
 def singular(word: str) -> str:
     """A plain English singular ("mugs" -> "mug", "boxes" -> "box", "knives" -> "knife")."""
     w = word.casefold()
+    if w in _UNCHANGED:
+        return w
     if len(w) > 4 and w.endswith("ies"):
         return w[:-3] + "y"
     if len(w) > 4 and w.endswith("ves"):
@@ -79,6 +83,7 @@ class StoreVocabulary:
         products = list(products)
         risky = _risky_words()
         types: dict[str, Counter[str]] = {}
+        tails: dict[str, Counter[str]] = {}
         protected: set[str] = set()
         for product in products:
             name_key = _key(_words(product.name))
@@ -86,9 +91,8 @@ class StoreVocabulary:
                 words = _words(tag)
                 if not words:
                     continue
-                tag_key = _key(words)
-                if len(words) == 1 and f" {tag_key} " not in f" {name_key} ":
-                    continue  # a one-word tag the name does not carry ("fitness")
+                if f" {singular(words[-1])} " not in f" {name_key} ":
+                    continue  # a tag whose head the name does not carry ("fitness", "final sale")
                 for start in range(len(words)):
                     tail = _key(words[start:])
                     head = tail.split()[-1]
@@ -97,6 +101,10 @@ class StoreVocabulary:
                     types.setdefault(tail, Counter())[product.category] += 1
             for phrase in (product.name, *product.tags):
                 protected.update(_risky_runs(_words(phrase), risky))
+            for tail in _name_tails(product.name, product.brand):
+                tails.setdefault(tail, Counter())[product.category] += 1
+        for tail, counts in tails.items():  # what the names end in ("gooseneck kettle")
+            types.setdefault(tail, counts)
         vocab = cls(
             facets=catalog_facets(products),
             types=types,
@@ -173,6 +181,27 @@ def _letters(i: int) -> str:
         i = i // 26 - 1
         if i < 0:
             return out
+
+
+_NAME_CUT = re.compile(r"\s[–—-]\s|,|\(|\bwith\b|\bfor\b|\bin\b", re.I)
+
+
+def _name_tails(name: str, brand: str) -> list[str]:
+    """The last one to three words of a product name's core (before " – ", ",", "with"),
+    brand words left out: "Brewster Gooseneck Kettle" -> "kettle", "gooseneck kettle"."""
+    core = _NAME_CUT.split(name, maxsplit=1)[0]
+    brand_words = set(_words(brand))
+    words = [w for w in _words(core) if w not in brand_words]
+    tails = []
+    for size in (1, 2, 3):
+        if len(words) < size:
+            break
+        run = words[-size:]
+        head = run[-1]
+        if len(head) < 3 or run[0] in _STOP or not all(w.replace("-", "").isalpha() for w in run):
+            break
+        tails.append(_key(run))
+    return tails
 
 
 def _risky_words() -> frozenset[str]:

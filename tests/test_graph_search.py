@@ -1,0 +1,213 @@
+"""The graph's product search: the one search-request parser with the store's vocabulary,
+refinements over turns, the product type asked for, and the policy category of a product.
+
+A store of its own (the tiny store plus mugs, a hand cream and bedding whose catalog
+category is not named like its policy category), the real graph, the in-memory catalog.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from factories import PRODUCTS, make_context, tiny_store
+from graph_common import Chat
+from shopagent.agent.understanding.vocabulary import StoreVocabulary
+from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.store.db import StoreDB
+from shopagent.tools.store.schema import Product, ReturnPolicy, ReturnRule, StockLevel, Variant
+
+
+def _p(pid: str, name: str, category: str, tags: list[str], prices: dict[str, str]) -> Product:
+    return Product(
+        id=pid,
+        name=name,
+        brand=name.split()[0],
+        category=category,
+        description=name,
+        tags=tags,
+        variants=[
+            Variant(sku=f"{pid}-{c[:3].upper()}", price=Decimal(p), attributes={"color": c})
+            for c, p in prices.items()
+        ],
+    )
+
+
+EXTRA = [
+    _p(
+        "M1",
+        "Roamer 16 oz Insulated Travel Mug",
+        "Drinkware",
+        ["insulated travel mug"],
+        {"copper": "24.00", "black": "22.00"},
+    ),
+    _p(
+        "M2",
+        "Nomad 12 oz Insulated Travel Mug",
+        "Drinkware",
+        ["insulated travel mug"],
+        {"black": "18.00"},
+    ),
+    _p("M3", "Budget Travel Mug Lite", "Drinkware", ["travel mug"], {"white": "9.00"}),
+    _p(
+        "B1",
+        "Glowroot Repair Hand Cream with Travel-Size Tube",
+        "Skin Care",
+        ["hand cream"],
+        {"cream": "12.00"},
+    ),
+    _p("D1", "Dreamy Linen Duvet Cover", "Bedding", ["duvet cover"], {"sand": "89.00"}),
+]
+POLICY = ReturnPolicy(
+    default=ReturnRule(window_days=30, condition="unused"),
+    categories={
+        "Bedding & Bath": ReturnRule(
+            window_days=30, condition="unopened", refund_method="store_credit"
+        ),
+        "Electronics": ReturnRule(
+            window_days=30, condition="unopened", restocking_fee_pct=Decimal(15)
+        ),
+    },
+)
+
+
+@pytest.fixture
+def chat_for(scripted_model):
+    data = tiny_store()
+    data = data.model_copy(
+        update={
+            "products": [*PRODUCTS, *EXTRA],
+            "stock": [
+                *data.stock,
+                *(StockLevel(sku=v.sku, stock=4) for p in EXTRA for v in p.variants),
+            ],
+            "policy": POLICY,
+        }
+    )
+    db = StoreDB.in_memory(data)
+    vocabulary = StoreVocabulary.from_store(data.products, data.policy, data.policy_docs)
+
+    def make(router: dict[str, str], steps=()) -> Chat:
+        return Chat(
+            make_context(
+                db,
+                scripted_model(list(steps)),
+                router,
+                catalog=InMemoryCatalog(data.products),
+                vocabulary=vocabulary,
+            )
+        )
+
+    return make
+
+
+def _search(state: dict) -> dict:
+    return next(c for c in state["tool_calls"] if c["name"] == "search_products")
+
+
+def _hits(state: dict) -> list[str]:
+    return [h["name"] for h in _search(state)["result"]["hits"]]
+
+
+async def test_the_product_type_asked_for_is_respected(chat_for) -> None:
+    chat = chat_for({"show me travel mugs under $30": "product_search"})
+    state = await chat.say("show me travel mugs under $30")
+    search = _search(state)
+    assert search["args"]["filters"]["max_price"] == "30"
+    assert search["args"]["query"] == "travel mugs"
+    assert set(_hits(state)) == {
+        "Roamer 16 oz Insulated Travel Mug",
+        "Nomad 12 oz Insulated Travel Mug",
+        "Budget Travel Mug Lite",
+    }  # not the hand cream "with Travel-Size Tube"
+
+
+async def test_cheaper_ones_search_below_the_prices_just_shown(chat_for) -> None:
+    router = {"travel mugs between 15 and 30 dollars": "product_search", "show me cheaper ones": "compare"}
+    chat = chat_for(router)
+    first = await chat.say("travel mugs between 15 and 30 dollars")
+    shown = [Decimal(f["price"]) for f in first["focus"]]
+    state = await chat.say("show me cheaper ones")
+    assert state["intent"] == "product_search" and state["answer_source"] != "clarify"
+    search = _search(state)
+    assert Decimal(search["args"]["filters"]["max_price"]) < min(shown)
+    assert search["args"]["query"] == "travel mugs"
+    assert _hits(state) == ["Budget Travel Mug Lite"]
+
+
+async def test_a_colour_follow_up_keeps_the_need_and_changes_the_filter(chat_for) -> None:
+    router = {
+        "travel mugs under 30 dollars": "product_search",
+        "what about in copper?": "price_stock",
+    }
+    chat = chat_for(router)
+    await chat.say("travel mugs under 30 dollars")
+    state = await chat.say("what about in copper?")
+    assert state["intent"] == "product_search"
+    search = _search(state)
+    assert search["args"]["query"] == "travel mugs"
+    assert search["args"]["filters"]["attributes"] == {"color": "copper"}
+    assert search["args"]["filters"]["max_price"] == "30"
+    assert _hits(state) == ["Roamer 16 oz Insulated Travel Mug"]
+
+
+@pytest.mark.parametrize(
+    ("message", "low", "high"),
+    [("under 50 bucks", None, "50"), ("budget around 100", "80.00", "120.00")],
+)
+async def test_a_price_follow_up_becomes_bounds_not_search_words(
+    chat_for, message, low, high
+) -> None:
+    chat = chat_for({"show me kettles": "product_search", message: "out_of_scope"})
+    await chat.say("show me kettles")
+    state = await chat.say(message)
+    search = _search(state)
+    assert search["args"]["query"] == "kettles"
+    assert search["args"]["filters"].get("min_price") == low
+    assert search["args"]["filters"].get("max_price") == high
+
+
+async def test_the_full_parser_runs_in_the_graph(chat_for) -> None:
+    message = "cheapest kettles from Brewster, not blue, in stock only"
+    chat = chat_for({message: "product_search"})
+    search = _search(await chat.say(message))
+    assert search["args"]["filters"]["brand"] == "Brewster"
+    assert search["args"]["filters"]["in_stock_only"] is True
+    assert search["args"]["filters"]["exclude_terms"] == ["blue"]
+    assert search["args"]["sort"] == "price_asc"
+
+
+async def test_words_of_a_product_name_are_not_a_colour(chat_for) -> None:
+    chat = chat_for({"how much is the repair hand cream?": "price_stock"})
+    state = await chat.say("how much is the repair hand cream?")
+    assert state["slots"]["color"] is None
+    assert "hand cream" in state["slots"]["query"].casefold()
+
+
+@pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        ("can I return a duvet cover I opened?", "Bedding & Bath"),
+        ("what's the restocking fee on headphones?", "Electronics"),
+    ],
+)
+async def test_a_product_type_gets_its_policy_categorys_rule(chat_for, message, category) -> None:
+    chat = chat_for({message: "return_policy"})
+    state = await chat.say(message)
+    policy = next(c for c in state["tool_calls"] if c["name"] == "lookup_return_policy")
+    assert policy["args"]["category"] == category
+
+
+def test_product_categories_map_to_policy_categories() -> None:
+    vocabulary = StoreVocabulary.from_store([*PRODUCTS, *EXTRA], POLICY, {})
+    assert vocabulary.policy_category("Bedding") == "Bedding & Bath"
+    assert vocabulary.policy_category("electronics") == "Electronics"
+    assert vocabulary.policy_category("Drinkware") is None  # the default rule
+
+
+async def test_the_same_question_is_never_asked_twice_in_a_row(chat_for) -> None:
+    chat = chat_for({"how much is it?": "price_stock"})
+    first = await chat.say("how much is it?")
+    assert first["answer_source"] == "clarify"
+    second = await chat.say("how much is it?")
+    assert second["answer"] != first["answer"]
