@@ -123,9 +123,9 @@ async def test_the_product_type_asked_for_is_respected(chat_for) -> None:
 
 
 async def test_cheaper_ones_search_below_the_prices_just_shown(chat_for) -> None:
-    router = {"travel mugs between 15 and 30 dollars": "product_search", "show me cheaper ones": "compare"}
-    chat = chat_for(router)
-    first = await chat.say("travel mugs between 15 and 30 dollars")
+    first_message = "travel mugs between 15 and 30 dollars"
+    chat = chat_for({first_message: "product_search", "show me cheaper ones": "compare"})
+    first = await chat.say(first_message)
     shown = [Decimal(f["price"]) for f in first["focus"]]
     state = await chat.say("show me cheaper ones")
     assert state["intent"] == "product_search" and state["answer_source"] != "clarify"

@@ -8,8 +8,9 @@ never hard-coded for one store:
   :func:`~shopagent.agent.understanding.search_request.parse_search_request`;
 * **product types** are the products' tags whose last word their names carry ("insulated
   travel mug" for "Nomad 16 oz Insulated Travel Mug", not "final sale"), and every shorter
-  tail of those ("travel mug", "mug"), plus the endings of the names ("gooseneck kettle" and "kettle" in "Brewster
-  Gooseneck Kettle", brand words left out); each type knows the categories it occurs in;
+  tail of those ("travel mug", "mug"), plus the endings of the names ("gooseneck kettle" and
+  "kettle" in "Brewster Gooseneck Kettle", brand words left out); each type knows the
+  categories it occurs in;
 * **protected phrases** are runs of two to four words of product names and types that hold a
   colour, size or price word or a number ("Hand Cream", "Max 2", "Pro 15"): linked to the
   catalog before the slot patterns run, they are never read as prices or colours;

@@ -9,6 +9,7 @@ from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_order_question, choose_question
 from shopagent.agent.understanding.lines import Line, best_lines, differences
+from shopagent.agent.understanding.order_refs import names_an_order, narrow_orders
 from shopagent.tools import functions as fn
 
 from shopagent.errors import ShopAgentError
@@ -18,9 +19,31 @@ def _newest(orders: list[Any]) -> Any:
     return max(orders, key=lambda o: o.placed_at)
 
 
+def _pointed(turn: Turn, orders: list[Any]) -> list[Any]:
+    """The orders the message points at without a number ("my latest order", "the one from
+    last week", "the order with the lamp"); all of them when it names none."""
+    return narrow_orders(
+        orders,
+        text=user_text(turn),
+        query="" if turn.state.get("order_number") else turn.slots.query,
+        latest=turn.slots.latest,
+        today=turn.ctx.clock().date(),
+    )
+
+
+def _names_order(turn: Turn) -> bool:
+    """The message says which order without its number: newest, a date, or (with no order
+    carried from earlier turns) the items in it."""
+    slots = turn.slots
+    if slots.order_number:
+        return False
+    query = "" if turn.state.get("order_number") else slots.query
+    return names_an_order(user_text(turn), query, slots.latest, turn.ctx.clock().date())
+
+
 async def order_status(turn: Turn) -> None:
     number = turn.state.get("order_number")
-    if turn.slots.latest and not turn.slots.order_number:
+    if _names_order(turn):
         listed = await turn.call(
             "get_order_status",
             {"order_number": None},
@@ -28,7 +51,10 @@ async def order_status(turn: Turn) -> None:
         )
         if not listed or not listed.orders:
             return
-        number = _newest(listed.orders).number
+        picked = _pointed(turn, listed.orders)
+        if len(picked) != 1:
+            return  # the list answers; it names no single order
+        number = picked[0].number
     await turn.call(
         "get_order_status",
         {"order_number": number},
@@ -53,7 +79,8 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
     if targets and targets[0].get("order_number"):
         return targets[0]["order_number"]
     latest = turn.slots.latest and not turn.slots.order_number
-    if not latest and (number := turn.state.get("order_number")):
+    pointed = _names_order(turn)
+    if not pointed and (number := turn.state.get("order_number")):
         return number
     args = {"order_number": None, "statuses": statuses}
     result = await turn.call(
@@ -64,6 +91,10 @@ async def _order_for(turn: Turn, statuses: list[str], what: str) -> str | None:
     candidates = result.orders if result else []
     if len(candidates) == 1 or (candidates and latest):
         return _newest(candidates).number
+    if pointed and candidates:
+        candidates = _pointed(turn, candidates) or candidates
+        if len(candidates) == 1:
+            return candidates[0].number
     if len(candidates) > 1:
         turn.focus = [
             _line_focus(o.number, i.sku, i.name, i.unit_price, i.category, i.product_id)
