@@ -211,3 +211,16 @@ async def test_the_same_question_is_never_asked_twice_in_a_row(chat_for) -> None
     assert first["answer_source"] == "clarify"
     second = await chat.say("how much is it?")
     assert second["answer"] != first["answer"]
+
+
+@pytest.mark.parametrize(
+    ("message", "sku"),
+    [("how much is the white one?", "M3-WHI"), ("is the nomad one in stock?", "M2-BLA")],
+)
+async def test_the_one_described_is_picked_from_the_list_just_shown(chat_for, message, sku) -> None:
+    chat = chat_for({"show me travel mugs": "product_search", message: "price_stock"})
+    shown = await chat.say("show me travel mugs")
+    assert shown["focus"][0]["sku"] != sku
+    state = await chat.say(message)
+    assert state["intent"] == "price_stock"
+    assert state["tool_calls"][-1]["args"] == {"skus": [sku]}

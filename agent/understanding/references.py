@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from shopagent.agent.records import FocusItem
+from shopagent.agent.understanding.lines import Line, best_lines
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools.store.schema import Product
 
@@ -44,6 +45,36 @@ def resolve_targets(
     if intent in FOLLOW_UP_INTENTS or slots.reference or named_variant:
         return first
     return []
+
+
+_ONE = re.compile(r"\b(?:the|that|this)\s+(?:[\w'-]+\s+){0,3}?one\b", re.I)
+
+
+def describes_one(text: str) -> bool:
+    """The message describes one product ("the red one", "that cheaper one")."""
+    return _ONE.search(text) is not None
+
+
+def pick_from_list(
+    text: str, words: str, focus: list[FocusItem], products: dict[str, Product | None]
+) -> list[FocusItem]:
+    """The one product of the list just shown that "the red one", "the leather one" or "the
+    one by Brewster" describes: every shown product scored on its name, brand and variant
+    values; empty unless exactly one scores best."""
+    if len(focus) < 2 or not words.strip() or not _ONE.search(text):
+        return []
+    lines = []
+    for i, item in enumerate(focus):
+        product = products.get(item["product_id"])
+        values = [
+            str(v)
+            for variant in (product.variants if product else [])
+            for v in variant.attributes.values()
+        ]
+        brand = product.brand if product else ""
+        lines.append(Line(str(i), item["name"], {"brand": brand, "values": " ".join(values)}))
+    best = best_lines(words, lines)
+    return [focus[int(best[0].key)]] if len(best) == 1 and len(best) < len(lines) else []
 
 
 def variant_value(product: Product | None, query: str) -> str | None:

@@ -18,7 +18,9 @@ from shopagent.agent.understanding.intents import Understanding
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
     PRODUCT_INTENTS,
+    describes_one,
     is_follow_up,
+    pick_from_list,
     resolve_targets,
     variant_value,
 )
@@ -67,6 +69,8 @@ def refines_search(text: str, slots: Slots, state: AgentState, ctx: AgentContext
     """The message refines the last search: it asks for cheaper or pricier ones, or (right
     after a list was shown) states only filters ("under 50 bucks", "what about in copper?")."""
     if slots.email or slots.order_number or slots.ordinal is not None or slots.reference:
+        return False
+    if describes_one(text):  # "the red one" picks one of those shown
         return False
     previous = state.get("search")
     if not previous:
@@ -128,6 +132,11 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         intent, handoff_reason = "human_handoff", "assistant could not help after several tries"
 
     targets = resolve_targets(slots, state.get("focus", []), intent, current)
+    focus = state.get("focus", [])
+    if current is None and len(focus) > 1 and slots.ordinal is None and not refining:
+        said = " ".join(w for w in (slots.color, slots.size, slots.variant, slots.query) if w)
+        products = {f["product_id"]: _product(ctx, f["product_id"]) for f in focus}
+        targets = pick_from_list(text, said, focus, products) or targets  # "the red one"
     question = missing_slot_question(
         intent,
         slots,
