@@ -85,7 +85,7 @@ def chat_for(scripted_model):
         }
     )
     db = StoreDB.in_memory(data)
-    vocabulary = StoreVocabulary.from_store(data.products, data.policy, data.policy_docs)
+    vocabulary = StoreVocabulary.from_store(data.products, data.policy)
 
     def make(router: dict[str, str], steps=()) -> Chat:
         return Chat(
@@ -199,7 +199,7 @@ async def test_a_product_type_gets_its_policy_categorys_rule(chat_for, message, 
 
 
 def test_product_categories_map_to_policy_categories() -> None:
-    vocabulary = StoreVocabulary.from_store([*PRODUCTS, *EXTRA], POLICY, {})
+    vocabulary = StoreVocabulary.from_store([*PRODUCTS, *EXTRA], POLICY)
     assert vocabulary.policy_category("Bedding") == "Bedding & Bath"
     assert vocabulary.policy_category("electronics") == "Electronics"
     assert vocabulary.policy_category("Drinkware") is None  # the default rule

@@ -15,20 +15,21 @@ never hard-coded for one store:
   colour, size or price word or a number ("Hand Cream", "Max 2", "Pro 15"): linked to the
   catalog before the slot patterns run, they are never read as prices or colours;
 * **policy categories**: each product category is mapped to the return-policy category whose
-  name shares its words, else whose policy document names it (a store whose catalog says
-  "Bedding" and whose policy says "Bedding & Bath").
+  name shares its words (a store whose catalog says "Bedding" and whose policy says "Bedding
+  & Bath"), as the tools' rules map it.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shopagent.agent.understanding.slots import _patterns as _slot_patterns
 from shopagent.tools.catalog import facets as catalog_facets
+from shopagent.tools.policy_categories import policy_category_for
 from shopagent.tools.store.schema import Product, ReturnPolicy
 
 _WORD = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
@@ -79,7 +80,6 @@ class StoreVocabulary:
         cls,
         products: Iterable[Product],
         policy: ReturnPolicy | None = None,
-        policy_docs: Mapping[str, str] | None = None,
     ) -> StoreVocabulary:
         products = list(products)
         risky = _risky_words()
@@ -113,7 +113,7 @@ class StoreVocabulary:
         )
         if policy is not None:
             cats = {p.category for p in products}
-            vocab.policy_categories = map_policy_categories(cats, policy, policy_docs or {})
+            vocab.policy_categories = map_policy_categories(cats, policy)
         return vocab
 
     # ------------------------------------------------------------------ linking
@@ -243,42 +243,15 @@ def _find_runs(text: str, phrases: frozenset[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def map_policy_categories(
-    categories: Iterable[str], policy: ReturnPolicy, docs: Mapping[str, str]
-) -> dict[str, str]:
-    """Product category -> policy category: same name, else the most shared words (a
-    category path's last part counts most), else the policy document that names the
-    category's words most often. Categories that match none get the default rule."""
-    names = list(policy.categories)
-    if not names:
-        return {}
-    name_words = {n: {singular(w) for w in _words(n)} - _STOP for n in names}
-    doc_words = {n: Counter(singular(w) for w in _words(_doc_of(n, docs))) for n in names}
-    out: dict[str, str] = {}
+def map_policy_categories(categories: Iterable[str], policy: ReturnPolicy) -> dict[str, str]:
+    """Product category (casefolded) -> the policy category it falls under
+    (:func:`~shopagent.tools.policy_categories.policy_category_for`, as the tools' rules do);
+    categories under none get the default rule."""
+    out = {}
     for category in categories:
-        exact = next((n for n in names if n.casefold() == category.casefold()), None)
-        if exact:
-            out[category.casefold()] = exact
-            continue
-        parts = [p for p in re.split(r"\s*(?:>|/|\|)\s*", category) if p.strip()]
-        weighted: Counter[str] = Counter()
-        for depth, part in enumerate(parts):
-            for w in set(_words(part)) - _STOP:
-                weighted[singular(w)] += 1 + depth  # the leaf names the products best
-        best, best_score = None, 0.0
-        for name in names:
-            score = sum(v for w, v in weighted.items() if w in name_words[name]) * 10
-            score += sum(min(doc_words[name][w], 3) * v for w, v in weighted.items()) * 0.1
-            if score > best_score:
-                best, best_score = name, score
-        if best is not None:
-            out[category.casefold()] = best
+        if name := policy_category_for(category, policy.categories):
+            out[category.casefold()] = name
     return out
-
-
-def _doc_of(category: str, docs: Mapping[str, str]) -> str:
-    slug = "-".join(_words(category))
-    return next((text for stem, text in docs.items() if stem.endswith(slug)), "")
 
 
 _CACHE: dict[tuple[Any, ...], StoreVocabulary] = {}
@@ -290,9 +263,9 @@ def vocabulary_of(db: Any) -> StoreVocabulary:
     row = db.rows("SELECT COUNT(*) AS n, MAX(id) AS last, SUM(LENGTH(data)) AS size FROM products")[
         0
     ]
-    key = (row["n"], row["last"], row["size"], db.meta("policy"), db.meta("policy_docs"))
+    key = (row["n"], row["last"], row["size"], db.meta("policy"))
     if key not in _CACHE:
         if len(_CACHE) > 8:
             _CACHE.clear()
-        _CACHE[key] = StoreVocabulary.from_store(db.products(), db.policy(), db.policy_docs())
+        _CACHE[key] = StoreVocabulary.from_store(db.products(), db.policy())
     return _CACHE[key]

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from shopagent.tools.policy_categories import policy_category_for
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -168,12 +169,11 @@ class ReturnPolicy(_Record):
     categories: dict[str, ReturnRule] = Field(default_factory=dict)
 
     def rule_for(self, category: str) -> ReturnRule:
-        """The rule that applies to ``category`` (case-insensitive), else the default."""
-        wanted = category.casefold()
-        for name, rule in self.categories.items():
-            if name.casefold() == wanted:
-                return rule
-        return self.default
+        """The rule that applies to ``category`` (case-insensitive; a product category named
+        unlike the policy's, "Bedding" for "Bedding & Bath", by the words they share), else
+        the default."""
+        name = policy_category_for(category, self.categories)
+        return self.categories[name] if name is not None else self.default
 
 
 class StoreData(BaseModel):

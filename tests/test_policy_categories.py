@@ -1,0 +1,47 @@
+"""Product categories map to the policy category they fall under, whatever the names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from shopagent.tools.policy_categories import policy_category_for
+from shopagent.tools.store.schema import ReturnPolicy, ReturnRule
+
+NAMES = ["Bedding & Bath", "Electronics", "Camp & Trail Gear", "Kitchen"]
+
+
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [
+        ("Bedding & Bath", "Bedding & Bath"),
+        ("bedding & bath", "Bedding & Bath"),
+        ("Bedding", "Bedding & Bath"),
+        ("Home > Bedding > Duvet Covers", "Bedding & Bath"),
+        ("Bath Towels", "Bedding & Bath"),
+        ("Consumer Electronics", "Electronics"),
+        ("Kitchen > Electronics", "Electronics"),  # the leaf counts most
+        ("Trail Running", "Camp & Trail Gear"),
+        ("Pet Supplies", None),
+    ],
+)
+def test_policy_category_for(category, expected) -> None:
+    assert policy_category_for(category, NAMES) == expected
+
+
+def test_a_tie_names_no_category() -> None:
+    assert policy_category_for("Bath & Kitchen", ["Bath", "Kitchen"]) is None
+
+
+def test_rule_for_a_product_category_named_unlike_the_policy() -> None:
+    policy = ReturnPolicy(
+        default=ReturnRule(window_days=30, condition="unused"),
+        categories={
+            "Gadgets & Audio": ReturnRule(
+                window_days=15, condition="unopened", restocking_fee_pct=Decimal(20)
+            )
+        },
+    )
+    assert policy.rule_for("Audio").restocking_fee_pct == Decimal(20)
+    assert policy.rule_for("Gadgets").window_days == 15
+    assert policy.rule_for("Pet Supplies") == policy.default
