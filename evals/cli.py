@@ -85,6 +85,10 @@ def run(
     store_products: Annotated[
         int, typer.Option(help="Products in the eval store (dialogs are written for 400).")
     ] = 400,
+    store_profile: Annotated[
+        str | None,
+        typer.Option(help="Run on a store profile (e.g. alder) instead of the demo store."),
+    ] = None,
     adversary: Annotated[
         bool,
         typer.Option(
@@ -126,7 +130,7 @@ def run(
         record=record,
         replay=replay,
         judge=judge,
-        store=StoreSpec(n_products=store_products),
+        store=StoreSpec(n_products=store_products, profile=store_profile),
         cache_dir=cache_dir or settings.home / "evals",
     )
     columns = (

@@ -37,8 +37,15 @@ class StoreSpec:
     n_products: int = 400
     n_customers: int = 60
     n_orders: int = 400
+    profile: str | None = None
+    """A store profile (``tools/store/data/profiles``) to generate instead of the demo store
+    (its own seed and size)."""
 
     def generate(self) -> StoreData:
+        if self.profile:
+            from shopagent.tools.store.profile import generate_profile_store, load_profile
+
+            return generate_profile_store(load_profile(self.profile), today=self.today)
         return generate_store(
             seed=self.seed,
             n_products=self.n_products,

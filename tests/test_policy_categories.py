@@ -23,14 +23,17 @@ NAMES = ["Bedding & Bath", "Electronics", "Camp & Trail Gear", "Kitchen"]
         ("Kitchen > Electronics", "Electronics"),  # the leaf counts most
         ("Trail Running", "Camp & Trail Gear"),
         ("Pet Supplies", None),
+        ("Trail Dogs", "Camp & Trail Gear"),
     ],
 )
 def test_policy_category_for(category, expected) -> None:
     assert policy_category_for(category, NAMES) == expected
 
 
-def test_a_tie_names_no_category() -> None:
-    assert policy_category_for("Bath & Kitchen", ["Bath", "Kitchen"]) is None
+def test_a_tie_names_no_category_and_the_head_word_counts_more() -> None:
+    assert policy_category_for("Bath Kitchen", ["Bath", "Kitchen"]) == "Kitchen"
+    assert policy_category_for("Trail Dogs", ["Camp & Trail", "Dogs"]) == "Dogs"
+    assert policy_category_for("Spa", ["Bath & Spa", "Spa & Sauna"]) is None
 
 
 def test_rule_for_a_product_category_named_unlike_the_policy() -> None:

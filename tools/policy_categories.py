@@ -4,7 +4,7 @@ A store's catalog and its return policy do not always name categories alike: the
 says "Bedding", the policy "Bedding & Bath"; a catalog path "Home > Bedding > Duvet Covers"
 sits under "Bedding & Bath" too. :func:`policy_category_for` matches a product category to
 the policy category whose name shares the most of its words (the last part of a category
-path counts most; plurals tolerated), the same name first. Pure; no store data is needed
+path counts most, and its last word more; plurals tolerated), the same name first. Pure; no store data is needed
 beyond the two lists of names.
 """
 
@@ -44,8 +44,10 @@ def policy_category_for(category: str, names: Iterable[str]) -> str | None:
     parts = [p for p in _PATH.split(category) if p.strip()]
     weights: Counter[str] = Counter()
     for depth, part in enumerate(parts):
-        for word in _words(part):
-            weights[word] = max(weights[word], 1 + depth)  # the leaf names the products best
+        words = [_singular(w) for w in _WORD.findall(part.casefold()) if w not in _STOP]
+        for position, word in enumerate(words):
+            head = 1 if position == len(words) - 1 else 0  # "Trail Dogs" are dogs
+            weights[word] = max(weights[word], 2 * (1 + depth) + head)  # the leaf counts most
     best, best_score = None, 0
     for name in names:
         score = sum(v for w, v in weights.items() if w in _words(name))
