@@ -224,3 +224,12 @@ async def test_the_one_described_is_picked_from_the_list_just_shown(chat_for, me
     state = await chat.say(message)
     assert state["intent"] == "price_stock"
     assert state["tool_calls"][-1]["args"] == {"skus": [sku]}
+
+
+async def test_a_brand_alone_after_a_list_is_not_a_refinement(chat_for) -> None:
+    router = {"show me kettles": "product_search", "tell me about the Brewster": "product_question"}
+    chat = chat_for(router)
+    await chat.say("show me kettles")
+    state = await chat.say("tell me about the Brewster")
+    assert state["intent"] == "product_question"
+    assert "get_product_details" in [c["name"] for c in state["tool_calls"]]

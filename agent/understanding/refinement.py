@@ -61,25 +61,28 @@ def refines(
     previous: Mapping[str, Any] | None,
     vocabulary: StoreVocabulary | None,
     variant: str | None = None,
+    *,
+    names: bool = True,
 ) -> bool:
     """Whether ``text`` refines the previous search (saved in the thread) instead of naming
     a new need: it asks for cheaper or pricier ones, or states only filters ("under 50
-    bucks", "what about in copper?", "in stock only")."""
+    bucks", "what about in copper?", "in stock only"). ``names`` False: a brand or category
+    alone ("the Brewster") does not count (it may name one of the products shown)."""
     if restored(previous) is None:
         return False
     cheaper, pricier = wants_more(text)
-    return cheaper or pricier or only_filters(parse_in_store(text, vocabulary), variant)
+    parsed = parse_in_store(text, vocabulary)
+    return cheaper or pricier or only_filters(parsed, variant, names=names)
 
 
-def only_filters(request: SearchRequest, variant: str | None = None) -> bool:
+def only_filters(request: SearchRequest, variant: str | None = None, *, names: bool = True) -> bool:
     """At least one filter, and no product words beyond the filters and refinement words."""
     f = request.filters
     has_filter = bool(
         f.min_price is not None
         or f.max_price is not None
         or f.attributes
-        or f.brand
-        or f.category
+        or (names and (f.brand or f.category))
         or f.in_stock_only
         or f.exclude_terms
         or request.sort != "relevance"

@@ -65,9 +65,12 @@ NOT_REFINED = frozenset({*ORDER_INTENTS, "human_handoff", "return_policy", "gree
 """Intents a confident router keeps even when the message reads as a search refinement."""
 
 
-def refines_search(text: str, slots: Slots, state: AgentState, ctx: AgentContext) -> bool:
+def refines_search(
+    text: str, slots: Slots, state: AgentState, ctx: AgentContext, intent: str
+) -> bool:
     """The message refines the last search: it asks for cheaper or pricier ones, or (right
-    after a list was shown) states only filters ("under 50 bucks", "what about in copper?")."""
+    after a list was shown) states only filters ("under 50 bucks", "what about in copper?";
+    a brand or category alone only when the router also reads a search)."""
     if slots.email or slots.order_number or slots.ordinal is not None or slots.reference:
         return False
     if describes_one(text):  # "the red one" picks one of those shown
@@ -77,7 +80,10 @@ def refines_search(text: str, slots: Slots, state: AgentState, ctx: AgentContext
         return False
     cheaper, pricier = wants_more(text)
     list_shown = state.get("current") is None and len(state.get("focus", [])) > 1
-    return (cheaper or pricier or list_shown) and refines(text, previous, ctx.vocabulary)
+    names = intent == "product_search"
+    return (cheaper or pricier or list_shown) and refines(
+        text, previous, ctx.vocabulary, names=names
+    )
 
 
 def _product(ctx: AgentContext, product_id: str) -> Any:
@@ -110,7 +116,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         timeout = None if left is None else left * ROUTER_SHARE
         u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
-    refining = not verdict.is_injection and refines_search(text, slots, state, ctx)
+    refining = not verdict.is_injection and refines_search(text, slots, state, ctx, intent)
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
 
