@@ -233,3 +233,19 @@ async def test_a_brand_alone_after_a_list_is_not_a_refinement(chat_for) -> None:
     state = await chat.say("tell me about the Brewster")
     assert state["intent"] == "product_question"
     assert "get_product_details" in [c["name"] for c in state["tool_calls"]]
+
+
+async def test_which_products_of_a_kind_are_in_stock_lists_them(chat_for) -> None:
+    message = "which travel mugs do you have in stock?"
+    chat = chat_for({message: "price_stock"})
+    state = await chat.say(message)
+    assert state["intent"] == "product_search" and state["answer_source"] != "clarify"
+    assert _search(state)["args"]["filters"]["in_stock_only"] is True
+
+
+async def test_the_first_one_answers_the_question_that_was_asked(chat_for) -> None:
+    router = {"how much is the kettle?": "price_stock", "the first one": "product_question"}
+    chat = chat_for(router)
+    assert (await chat.say("how much is the kettle?"))["answer_source"] == "clarify"
+    state = await chat.say("the first one")
+    assert state["intent"] == "price_stock"

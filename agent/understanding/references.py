@@ -8,6 +8,7 @@ from decimal import Decimal
 from shopagent.agent.records import FocusItem
 from shopagent.agent.understanding.lines import Line, best_lines
 from shopagent.agent.understanding.slots import Slots
+from shopagent.agent.understanding.slots import _patterns as _slot_patterns
 from shopagent.tools.store.schema import Product
 
 PRODUCT_INTENTS = frozenset({"product_search", "product_question", "price_stock", "compare"})
@@ -48,6 +49,23 @@ def resolve_targets(
 
 
 _ONE = re.compile(r"\b(?:the|that|this)\s+(?:[\w'-]+\s+){0,3}?one\b", re.I)
+
+
+_DEFINITE = r"\b(?:the|this|that|my|your|its)\s+(?:[\w'&.-]+\s+){0,12}?"
+
+
+def asks_for_a_list(text: str, product_type: str | None, kinds: int) -> bool:
+    """The message asks which products of a kind there are ("which fleece quarter-zip do
+    you have in stock?", "any travel mugs?"), not about one product ("the kettle"): a list
+    cue, a product type several products share, and no definite article before it."""
+    if not product_type or kinds < 2:
+        return False
+    cues = _slot_patterns()["raw"].get("list_cues") or []
+    cue = r"\b(?:" + "|".join(re.escape(c) for c in cues) + r")\b"
+    if not cues or not re.search(cue, text, re.I):
+        return False
+    head = re.escape(product_type.split()[-1])
+    return re.search(_DEFINITE + head, text, re.I) is None
 
 
 def describes_one(text: str) -> bool:

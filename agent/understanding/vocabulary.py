@@ -152,6 +152,10 @@ class StoreVocabulary:
                     return phrase
         return None
 
+    def kinds(self, product_type: str | None) -> int:
+        """How many products are of that type."""
+        return sum(self.types.get(product_type or "", {}).values())
+
     def type_category(self, product_type: str | None, *, share: float = 0.8) -> str | None:
         """The product category (nearly) all products of that type are in, else None."""
         counts = self.types.get(product_type or "")

@@ -18,6 +18,7 @@ from shopagent.agent.understanding.intents import Understanding
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
     PRODUCT_INTENTS,
+    asks_for_a_list,
     describes_one,
     is_follow_up,
     pick_from_list,
@@ -53,6 +54,8 @@ def choose_intent(u: Understanding, slots: Slots, state: AgentState) -> str:
     if gives_identity and u.intent not in ORDER_INTENTS and not slots.query:
         return pending if pending in ORDER_INTENTS else "order_status"
     picks_one = slots.cheaper or slots.pricier or slots.ordinal is not None
+    if pending in PRODUCT_INTENTS and picks_one and not slots.query:
+        return pending  # "the first one" answers the question asked: it has no intent of its own
     if u.intent == "compare" and picks_one and not slots.query:
         return "price_stock"  # "the cheaper one" is about one product, not a comparison
     if is_follow_up(slots, state.get("focus", [])) and u.intent not in PRODUCT_INTENTS:
@@ -86,6 +89,17 @@ def refines_search(
     )
 
 
+def _lists_a_kind(text: str, slots: Slots, ctx: AgentContext) -> bool:
+    vocab = ctx.vocabulary
+    if vocab is None or not slots.query or slots.reference or slots.ordinal is not None:
+        return False
+    kind = vocab.product_type(slots.query)
+    heads = kind is not None and slots.query.casefold().rstrip("s").endswith(
+        kind.split()[-1].rstrip("s")
+    )
+    return heads and asks_for_a_list(text, kind, vocab.kinds(kind))
+
+
 def _product(ctx: AgentContext, product_id: str) -> Any:
     """The product from the catalog, or None when the catalog cannot answer (logged: the
     words are then searched for, and a failing search says so)."""
@@ -116,6 +130,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         timeout = None if left is None else left * ROUTER_SHARE
         u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
+    if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
+        intent = "product_search"  # "which fleece do you have in stock?": show them
     refining = not verdict.is_injection and refines_search(text, slots, state, ctx, intent)
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
