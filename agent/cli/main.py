@@ -69,6 +69,9 @@ def store_demo(
     seed: int = typer.Option(7, help="Generator seed."),
     products: int = typer.Option(1200, help="Number of products."),
     force: bool = typer.Option(False, help="Regenerate even if the store exists."),
+    profile: str = typer.Option(
+        None, help="A store profile (e.g. alder) instead of the demo store; its own size."
+    ),
 ) -> None:
     """Generate the seeded demo store and load it into the store database."""
     from shopagent.tools.store.generate import write_demo_store
@@ -76,6 +79,16 @@ def store_demo(
     settings = _settings()
     if settings.store_path.exists() and not force:
         out.print(f"demo store already at {settings.store_path} (use --force to regenerate)")
+    elif profile:
+        from shopagent.tools.store.profile import generate_profile_store, load_profile
+        from shopagent.tools.store.writer import write_store
+
+        data = generate_profile_store(load_profile(profile), today=date.today())
+        write_store(data, settings.store_path)
+        out.print(
+            f"wrote {len(data.products)} products, {len(data.customers)} customers, "
+            f"{len(data.orders)} orders to {settings.store_path}"
+        )
     else:
         data = write_demo_store(
             settings.store_path, seed=seed, n_products=products, today=date.today()
