@@ -86,3 +86,10 @@ def test_pricier_ones_go_above_the_highest_price_shown() -> None:
         pricier=True,
     )
     assert out.filters.min_price == Decimal("25.00") and out.filters.max_price is None
+
+
+def test_words_in_any_script_survive_extraction() -> None:
+    from shopagent.agent.understanding.slots import extract
+
+    assert extract("how much is the crème brûlée torch under $40?").query == "crème brûlée torch"
+    assert parse_in_store("crème brûlée torch, not plastic", STORE).query == "crème brûlée torch"

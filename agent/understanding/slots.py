@@ -161,6 +161,6 @@ def extract(
 
 
 def _product_words(text: str, filler: frozenset[str]) -> str:
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-]*", text)
+    words = re.findall(r"[^\W_][\w'\-]*", text)  # any script: "crème", "保温杯"
     kept = [w for w in words if w.lower() not in filler and not w.isdigit()]
     return " ".join(kept)
