@@ -249,3 +249,18 @@ async def test_the_first_one_answers_the_question_that_was_asked(chat_for) -> No
     assert (await chat.say("how much is the kettle?"))["answer_source"] == "clarify"
     state = await chat.say("the first one")
     assert state["intent"] == "price_stock"
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("is the clearance phone case final sale?", "product_question"),
+        ("what brand is the hearth classic kettle?", "product_question"),
+        ("how much is the hearth classic kettle?", "price_stock"),
+    ],
+)
+async def test_a_question_about_an_attribute_is_a_product_question(
+    chat_for, message, intent
+) -> None:
+    chat = chat_for({message: "price_stock"})
+    assert (await chat.say(message))["intent"] == intent

@@ -36,6 +36,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
 _STOP = frozenset("a an and of the for with in on to by & + -".split())
 _PLACEHOLDER = "zqprot{}zq"
 _MAX_RUN = 4
+_NOT_ASKED = frozenset({"id", "name", "variants", "tags", "attributes", "description"})
 _UNCHANGED = frozenset("series species news plus gas lens bus dress glass chess".split())
 
 
@@ -169,6 +170,20 @@ class StoreVocabulary:
         if not category:
             return None
         return self.policy_categories.get(category.casefold())
+
+    def names_attribute(self, text: str) -> bool:
+        """Whether ``text`` asks about one of the store's product attributes (its attribute
+        names, e.g. "warranty", "capacity", and the product record's own fields, e.g.
+        "final sale") and not about price or stock."""
+        raw = _slot_patterns()["raw"]
+        cues = [str(c) for c in raw.get("price_stock_cues") or []]
+        low = f" {' '.join(_words(text))} "
+        if any(f" {' '.join(_words(c)) or c} " in low or (c == "$" and c in text) for c in cues):
+            return False
+        fields = [f.replace("_", " ") for f in Product.model_fields if f not in _NOT_ASKED]
+        names = {*self.facets.get("keys", []), *fields}
+        words = " ".join(singular(w) for w in _words(text))
+        return any(f" {_key(_words(n))} " in f" {words} " for n in names if _words(n))
 
     def search_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``parse_search_request`` for this store."""

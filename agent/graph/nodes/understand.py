@@ -132,6 +132,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
     if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
         intent = "product_search"  # "which fleece do you have in stock?": show them
+    elif intent == "price_stock" and ctx.vocabulary and ctx.vocabulary.names_attribute(text):
+        intent = "product_question"  # "is the X final sale?", "what's the warranty on it?"
     refining = not verdict.is_injection and refines_search(text, slots, state, ctx, intent)
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
