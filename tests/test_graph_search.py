@@ -264,3 +264,12 @@ async def test_a_question_about_an_attribute_is_a_product_question(
 ) -> None:
     chat = chat_for({message: "price_stock"})
     assert (await chat.say(message))["intent"] == intent
+
+
+async def test_a_product_choice_is_not_asked_twice_in_a_row(chat_for) -> None:
+    chat = chat_for({"how much is the kettle?": "price_stock"})
+    first = await chat.say("how much is the kettle?")
+    assert first["answer_source"] == "clarify"
+    second = await chat.say("how much is the kettle?")
+    assert second["answer_source"] != "clarify"
+    assert [c["name"] for c in second["tool_calls"]][-1] == "check_price_stock"

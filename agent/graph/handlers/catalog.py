@@ -12,7 +12,7 @@ from shopagent.agent.graph.handlers.search import (
     search_request,
 )
 from shopagent.agent.graph.handlers.turn import Turn, user_text
-from shopagent.agent.graph.state import FocusItem
+from shopagent.agent.graph.state import FocusItem, last_assistant_text
 from shopagent.agent.understanding.clarification import choose_question
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
@@ -78,9 +78,12 @@ async def _targets(turn: Turn, *, allow_choice: bool) -> list[FocusItem]:
     if not hits:
         return []
     if allow_choice and _is_ambiguous(turn.slots.query, hits):
-        turn.focus = [_focus(h) for h in hits]
-        turn.clarify = choose_question(turn.focus)
-        return []
+        options = [_focus(h) for h in hits]
+        question = choose_question(options)
+        if question.strip() != last_assistant_text(turn.state).strip():
+            turn.focus, turn.clarify = options, question
+            return []
+        # asked that already: never the same question twice in a row; the best match answers
     turn.focus = [_focus(hits[0])]
     turn.current = turn.focus[0]
     return turn.focus
