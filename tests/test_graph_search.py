@@ -14,6 +14,7 @@ from factories import PRODUCTS, make_context, tiny_store
 from graph_common import Chat
 from shopagent.agent.understanding.vocabulary import StoreVocabulary
 from shopagent.tools.catalog import InMemoryCatalog
+from shopagent.tools.policy import StorePolicy
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Product, ReturnPolicy, ReturnRule, StockLevel, Variant
 
@@ -94,6 +95,7 @@ def chat_for(scripted_model):
                 scripted_model(list(steps)),
                 router,
                 catalog=InMemoryCatalog(data.products),
+                policy=StorePolicy(data.policy, data.policy_docs),
                 vocabulary=vocabulary,
             )
         )
@@ -185,17 +187,25 @@ async def test_words_of_a_product_name_are_not_a_colour(chat_for) -> None:
 
 
 @pytest.mark.parametrize(
-    ("message", "category"),
+    ("message", "category", "rule"),
     [
-        ("can I return a duvet cover I opened?", "Bedding & Bath"),
-        ("what's the restocking fee on headphones?", "Electronics"),
+        ("can I return a duvet cover I opened?", "Bedding", POLICY.categories["Bedding & Bath"]),
+        (
+            "what's the restocking fee on headphones?",
+            "Electronics",
+            POLICY.categories["Electronics"],
+        ),
     ],
 )
-async def test_a_product_type_gets_its_policy_categorys_rule(chat_for, message, category) -> None:
+async def test_a_product_type_gets_its_policy_categorys_rule(
+    chat_for, message, category, rule
+) -> None:
     chat = chat_for({message: "return_policy"})
     state = await chat.say(message)
     policy = next(c for c in state["tool_calls"] if c["name"] == "lookup_return_policy")
-    assert policy["args"]["category"] == category
+    assert policy["args"]["category"] == category  # the product's category
+    top = policy["result"]["sections"][0]
+    assert top["rule"] == rule.model_dump(mode="json")  # the rule of the category it falls under
 
 
 def test_product_categories_map_to_policy_categories() -> None:

@@ -48,3 +48,18 @@ def test_rule_for_a_product_category_named_unlike_the_policy() -> None:
     assert policy.rule_for("Audio").restocking_fee_pct == Decimal(20)
     assert policy.rule_for("Gadgets").window_days == 15
     assert policy.rule_for("Pet Supplies") == policy.default
+
+
+def test_policy_lookup_prefers_the_sections_a_product_category_falls_under() -> None:
+    from shopagent.tools.policy import StorePolicy
+
+    policy = ReturnPolicy(
+        default=ReturnRule(window_days=30, condition="unused"),
+        categories={"Bedding & Bath": ReturnRule(window_days=14, condition="unopened")},
+    )
+    docs = {
+        "returns": "# Returns\n## Returns\nReturn items within 30 days.\n",
+        "returns-bedding-bath": "# Bedding\n## Bedding & Bath\nReturn bedding unopened.\n",
+    }
+    (top, *_) = StorePolicy(policy, docs).lookup("can I return it?", category="Bedding")
+    assert top.category == "Bedding & Bath" and top.rule.window_days == 14

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from shopagent.tools.policy_categories import policy_category_for
 from shopagent.tools.results import PolicySection
 from shopagent.tools.store.schema import ReturnPolicy
 
@@ -78,11 +79,13 @@ class StorePolicy:
     def lookup(
         self, question: str, *, category: str | None = None, k: int = 2
     ) -> list[PolicySection]:
-        """The best sections for ``question``; sections of ``category`` are preferred."""
+        """The best sections for ``question``; sections of ``category`` (a product category:
+        the policy category it falls under) are preferred."""
         if not self._sections:
             return []
         scores = self._scores(question)
-        wanted = category.casefold() if category else None
+        under = policy_category_for(category, self._rules.categories) if category else None
+        wanted = (under or category or "").casefold() or None
         ranked: list[tuple[tuple[int, float], PolicySection]] = []
         for score, section in zip(scores, self._sections, strict=True):
             own = section.category.casefold() if section.category else None

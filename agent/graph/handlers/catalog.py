@@ -208,8 +208,6 @@ async def return_policy(turn: Turn) -> None:
     if category is None and not targets and turn.slots.query:
         named = await _named_product(turn)
         category = named["category"] if named else None
-    if category and vocab is not None:  # the policy category that product category is under
-        category = vocab.policy_category(category) or category
     await turn.call(
         "lookup_return_policy",
         {"question": question, "category": category},
