@@ -283,3 +283,15 @@ async def test_a_product_choice_is_not_asked_twice_in_a_row(chat_for) -> None:
     second = await chat.say("how much is the kettle?")
     assert second["answer_source"] != "clarify"
     assert [c["name"] for c in second["tool_calls"]][-1] == "check_price_stock"
+
+
+async def test_what_about_another_product_asks_the_previous_question(chat_for) -> None:
+    router = {
+        "how much is the hearth classic kettle?": "price_stock",
+        "what about the thermacup desk mug warmer?": "product_question",
+    }
+    chat = chat_for(router)
+    await chat.say("how much is the hearth classic kettle?")
+    state = await chat.say("what about the thermacup desk mug warmer?")
+    assert state["intent"] == "price_stock"
+    assert state["tool_calls"][-1]["args"] == {"skus": ["W-300"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -26,7 +27,7 @@ from shopagent.agent.understanding.references import (
     variant_value,
 )
 from shopagent.agent.understanding.refinement import refines, wants_more
-from shopagent.agent.understanding.slots import Slots, extract
+from shopagent.agent.understanding.slots import Slots, _patterns, extract
 
 from shopagent.errors import ShopAgentError
 
@@ -89,6 +90,20 @@ def refines_search(
     )
 
 
+CARRIED = frozenset({"price_stock", "product_question", "return_policy"})
+
+
+def carried_intent(text: str, slots: Slots, state: AgentState) -> str | None:
+    """The previous turn's intent for an elliptical follow-up that names another product
+    ("what about the X?", "and the Y?"); None otherwise."""
+    previous = state.get("intent")
+    if previous not in CARRIED or not slots.query or slots.order_number or slots.email:
+        return None
+    cues = _patterns()["raw"].get("carry_over") or []
+    opening = re.match(r"^\W*(.*)", text.casefold()).group(1)
+    return previous if any(re.match(rf"{re.escape(c)}\b", opening) for c in cues) else None
+
+
 def _lists_a_kind(text: str, slots: Slots, ctx: AgentContext) -> bool:
     vocab = ctx.vocabulary
     if vocab is None or not slots.query or slots.reference or slots.ordinal is not None:
@@ -130,6 +145,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         timeout = None if left is None else left * ROUTER_SHARE
         u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
+    if not verdict.is_injection and (carried := carried_intent(text, slots, state)):
+        intent = carried  # "what about the X?" asks the previous question about X
     if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
         intent = "product_search"  # "which fleece do you have in stock?": show them
     elif intent == "price_stock" and ctx.vocabulary and ctx.vocabulary.names_attribute(text):
