@@ -85,7 +85,7 @@ def render_markdown(report: RunReport) -> str:
         f"trial(s) · {m.get('turns')} turns · seed {meta.get('seed')} · "
         f"{meta.get('duration_s')} s · started {meta.get('started_at')}",
         "",
-        f"Eval store: seed {store.get('seed')}, today {store.get('today')}, "
+        f"Eval store: {_profile(store)}seed {store.get('seed')}, today {store.get('today')}, "
         f"{store.get('products')} products, hash `{store.get('hash')}`.",
         "",
         results_table(report),
@@ -125,3 +125,8 @@ def write_markdown(report: RunReport, out_dir: Path) -> Path:
     path = out_dir / REPORT_MD
     path.write_text(render_markdown(report), encoding="utf-8")
     return path
+
+
+def _profile(store: dict) -> str:
+    profile = store.get("profile")
+    return f"profile {profile}, " if profile and profile != "None" else ""

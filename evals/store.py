@@ -73,8 +73,13 @@ class EvalStore:
 
     def describe(self) -> dict[str, object]:
         """What the report records about the store."""
+        spec = asdict(self.spec)
+        if self.spec.profile:  # the profile's own seed and size
+            from shopagent.tools.store.profile import load_profile
+
+            spec["seed"] = load_profile(self.spec.profile).seed
         return {
-            **{k: str(v) for k, v in asdict(self.spec).items()},
+            **{k: str(v) for k, v in spec.items()},
             "hash": self.digest,
             "products": len(self.data.products),
             "customers": len(self.data.customers),
