@@ -138,12 +138,8 @@ def _chat_model(
             params=params,
             inner=inner,
         )
-        meta = {
-            "spec": options.model,
-            "model_name": caps.name,
-            "tool_calling": caps.tool_calling,
-            "json_output": caps.json_output,
-        }
+        meta = {"spec": options.model, "model_name": caps.name}
+        meta |= {"tool_calling": caps.tool_calling, "json_output": caps.json_output}
         (options.record / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
         return wrapper, caps.name, wrapper
     return inner, caps.name, None
@@ -244,9 +240,8 @@ class EvalRun:
             shared = SharedParts(
                 settings=settings,
                 store=store,
-                # built once, the way the service builds it for this model: the intent
-                # model trained on the eval store, under the model router when the
-                # model's (probed) capabilities allow one
+                # built as the service builds it: the intent model trained on the eval
+                # store, under the model router when the probed capabilities allow one
                 router=router
                 or make_router(chat, store.intent_router(embedder), probed(chat, settings)),
                 model=chat,

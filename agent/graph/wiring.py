@@ -91,6 +91,9 @@ async def build_context(
         store_name=db.info().name,
         search_k=settings.search_k,
         chat_verification=settings.chat_verification,
+        verification_methods=tuple(settings.verification_methods),
+        verification_max_failures=settings.verification_max_failures,
+        verification_lockout_s=settings.verification_lockout_s,
         # history confuses tiny models; the facts carry what they need
         history_turns=settings.history_turns if caps.tool_calling else 0,
         # a capable (tool-calling) model gets a second try; the tiny default one call
