@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         ["email_order", "email_zip", "name_zip"],
         description="How an anonymous shopper may verify in the chat (when `chat_verification` "
         "is on): email + order number, email + zip code, full name + zip code. Env: a JSON "
-        'list, e.g. SHOPAGENT_VERIFICATION_METHODS=\'["email_order"]\'.',
+        "list, e.g. SHOPAGENT_VERIFICATION_METHODS='[\"email_order\"]'.",
     )
     verification_max_failures: int = Field(
         3,

@@ -47,9 +47,7 @@ class StoreOrders:
         ``text``; None when nobody (or more than one customer) matches."""
         words = _words(text)
         found = [
-            c
-            for c in self.db.customers_with_zip(zip_code)
-            if _contains(words, _words(c.name))
+            c for c in self.db.customers_with_zip(zip_code) if _contains(words, _words(c.name))
         ]
         return _verified(found[0]) if len(found) == 1 else None
 

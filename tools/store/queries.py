@@ -204,9 +204,7 @@ class StoreQueries:
     def customers_with_zip(self, zip_code: str) -> list[Customer]:
         """Customers whose zip code is ``zip_code`` (a ZIP+4 on file matches its 5 digits)."""
         code = zip_code.strip().split("-")[0]
-        rows = self.rows(
-            "SELECT * FROM customers WHERE zip = ? OR zip LIKE ?", (code, f"{code}-%")
-        )
+        rows = self.rows("SELECT * FROM customers WHERE zip = ? OR zip LIKE ?", (code, f"{code}-%"))
         return [Customer(**dict(r)) for r in rows]
 
     def customer(self, customer_id: str) -> Customer | None:
