@@ -66,17 +66,20 @@ class StandIn:
 
     def _act(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         prompt = next(str(m.get("content")) for m in messages if m.get("role") == "user")
-        intent = (m.group("intent") if (m := CONTEXT.search(prompt)) else "")
+        intent = m.group("intent") if (m := CONTEXT.search(prompt)) else ""
         sku = m.group("sku") if (m := TALKING.search(prompt)) else None
         order = m.group("order") if (m := ORDER.search(prompt)) else None
         text = prompt.split("Customer:", 1)[-1].strip()
+        called = {  # tool messages carry only the id of the call they answer
+            c["id"]: c["function"]["name"] for m in messages for c in m.get("tool_calls") or []
+        }
         done = [
-            (m.get("name") or "", _json(m.get("content")))
+            (called.get(m.get("tool_call_id"), ""), _json(m.get("content")))
             for m in messages
             if m.get("role") == "tool"
         ]
         step = _next_step(intent, text, sku, order, done)
-        return _call(*step) if step else _text("done")
+        return _call(*step, call_id=f"call_{self.calls}") if step else _text("done")
 
 
 def _next_step(
@@ -130,8 +133,8 @@ def _json(content: Any) -> Any:
         return None
 
 
-def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    call = {"id": "call_1", "type": "function",
+def _call(name: str, args: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
+    call = {"id": call_id, "type": "function",
             "function": {"name": name, "arguments": json.dumps(args)}}  # fmt: skip
     return _reply({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls")
 
