@@ -23,7 +23,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -31,6 +31,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
+from shopagent.agent.models.capabilities import ModelCapabilities
 
 from shopagent.errors import ShopAgentError
 
@@ -137,6 +138,10 @@ class CassetteChatModel(BaseChatModel):
     spec: str
     params: dict[str, Any] = Field(default_factory=dict)
     inner: BaseChatModel | None = None
+    json_output: bool = False
+    """What the wrapped model's probe found (recorded in the cassette's meta.json)."""
+    declared_only: ClassVar[bool] = True
+    """Never probed: the wrapper reports the wrapped model's probed capabilities."""
     _cassette: Cassette = PrivateAttr()
     _misses: list[str] = PrivateAttr(default_factory=list)
     _stats: dict[str, int] = PrivateAttr(default_factory=lambda: {"hits": 0, "recorded": 0})
@@ -154,6 +159,16 @@ class CassetteChatModel(BaseChatModel):
     @property
     def model_name(self) -> str:
         return self.spec
+
+    def model_capabilities(self) -> ModelCapabilities:
+        """The wrapped model's capabilities (tool calling: the class; see below)."""
+        return ModelCapabilities(
+            tool_calling=isinstance(self, ToolCallingCassetteChatModel),
+            json_output=self.json_output,
+            streaming=False,
+            name=self.spec,
+            local=False,
+        )
 
     @property
     def cassette(self) -> Cassette:
@@ -260,8 +275,9 @@ def cassette_model(
     tool_calling: bool,
     params: dict[str, Any] | None = None,
     inner: BaseChatModel | None = None,
+    json_output: bool = False,
 ) -> CassetteChatModel:
-    """A cassette wrapper that reports the same tool-calling capability as the model it
+    """A cassette wrapper that reports the same (probed) capabilities as the model it
     stands for, so the agent configures itself (router, history, retries) the same way."""
     cls = ToolCallingCassetteChatModel if tool_calling else CassetteChatModel
-    return cls(cassette, spec=spec, params=params or {}, inner=inner)
+    return cls(cassette, spec=spec, params=params or {}, inner=inner, json_output=json_output)

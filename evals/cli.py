@@ -269,10 +269,15 @@ def import_log(
     guess = None
     if guess_intents:
         _quiet_logs()
-        from shopagent.agent.understanding.intents import EmbeddingRouter
+        from shopagent.agent.understanding.classifier import load_router
         from shopagent.tools.embeddings import get_embedder
 
-        router = EmbeddingRouter(get_embedder().embed)
+        from shopagent.settings import get_settings
+
+        # the router the product uses: the store's trained intent model (`shopagent
+        # train`), the exemplar kNN router only when there is none
+        embedder = get_embedder()
+        router = load_router(get_settings().home, embedder.embed, embedder.identity)
 
         def guess(message: str) -> str:
             return router.classify(message).intent

@@ -24,7 +24,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from shopagent.agent.service import ShopAgent
-from shopagent.agent.understanding.intents import EmbeddingRouter, IntentRouter
+from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.agent.understanding.model_router import make_router
 from shopagent.evals.cassette import Cassette, CassetteChatModel, CassetteMiss, cassette_model
 from shopagent.evals.fixtures import SharedParts, dialog_world
@@ -116,6 +116,7 @@ def _chat_model(
             Cassette(options.replay, "replay"),
             spec=options.model,
             tool_calling=bool(tool_calling),
+            json_output=bool(meta.get("json_output", False)),
             params=params,
         )
         return wrapper, str(meta.get("model_name") or options.model), wrapper
@@ -125,18 +126,20 @@ def _chat_model(
         from shopagent.agent.models.providers import build_chat_model
 
         inner = build_chat_model(options.model, settings)
-    from shopagent.agent.models.capabilities import capabilities
+    from shopagent.agent.models.probe import probed
 
-    caps = capabilities(inner)
+    caps = probed(inner, settings)  # what the model can do, as the service finds it
     if options.record:
         wrapper = cassette_model(
             Cassette(options.record, "record"),
             spec=options.model,
             tool_calling=caps.tool_calling,
+            json_output=caps.json_output,
             params=params,
             inner=inner,
         )
-        meta = {"spec": options.model, "model_name": caps.name, "tool_calling": caps.tool_calling}
+        meta = {"spec": options.model, "model_name": caps.name}
+        meta |= {"tool_calling": caps.tool_calling, "json_output": caps.json_output}
         (options.record / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
         return wrapper, caps.name, wrapper
     return inner, caps.name, None
@@ -229,14 +232,18 @@ class EvalRun:
         store = open_eval_store(
             options.store, options.cache_dir, settings, embedder=embedder, progress=index_progress
         )
+        from shopagent.agent.models.probe import probed
+
         try:
             chat, name, cassette = _chat_model(settings, options, model)
             judge = _judge_model(settings, options, judge_model)
             shared = SharedParts(
                 settings=settings,
                 store=store,
-                # built once, the way the service builds it for this model
-                router=router or make_router(chat, EmbeddingRouter(embedder.embed)),
+                # built as the service builds it: the intent model trained on the eval
+                # store, under the model router when the probed capabilities allow one
+                router=router
+                or make_router(chat, store.intent_router(embedder), probed(chat, settings)),
                 model=chat,
                 model_name=name,
             )

@@ -11,11 +11,13 @@ is unchanged (:meth:`~shopagent.tools.catalog.ChromaCatalog.index` is incrementa
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+from shopagent.agent.understanding.intents import IntentRouter
 from shopagent.evals.entities import StoreIndex
 from shopagent.tools.catalog import ChromaCatalog, open_catalog
 from shopagent.tools.embeddings import Embedder
@@ -26,6 +28,7 @@ from shopagent.tools.store.schema import StoreData
 from shopagent.settings import Settings
 
 COLLECTION = "eval_products"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,21 @@ class EvalStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def intent_router(self, embedder: Embedder) -> IntentRouter:
+        """The router the product would use on this store: the intent model trained on it
+        by ``shopagent train``'s own function (cached beside the index; retrained only when
+        the store or the training data changed), loaded as the service loads it. The
+        exemplar kNN router only when no model can be trained or loaded."""
+        from shopagent.agent.understanding.classifier import load_router
+        from shopagent.agent.understanding.training import train_store
+
+        home = self.cache_dir / "intent"
+        try:
+            train_store(self.db, home, embedder.embed, embedder.identity)
+        except (ImportError, ValueError, OSError) as exc:  # the documented fallback
+            log.warning("cannot train the intent model on the eval store (%s): kNN router", exc)
+        return load_router(home, embedder.embed, embedder.identity)
 
 
 def store_digest(data: StoreData) -> str:

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
         "zip code). `shopagent serve` turns it off unless set: there the signed shopper token "
         "is the only identity.",
     )
+    verification_methods: list[Literal["email_order", "email_zip", "name_zip"]] = Field(
+        ["email_order", "email_zip", "name_zip"],
+        description="How an anonymous shopper may verify in the chat (when `chat_verification` "
+        "is on): email + order number, email + zip code, full name + zip code. Env: a JSON "
+        "list, e.g. SHOPAGENT_VERIFICATION_METHODS='[\"email_order\"]'.",
+    )
+    verification_max_failures: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Failed in-chat verifications a thread may make within "
+        "`verification_lockout_s`; further attempts are refused, even correct ones.",
+    )
+    verification_lockout_s: float = Field(
+        900.0, ge=0, description="How long failed verification attempts count against a thread."
+    )
     act_mode: Literal["deterministic", "tools"] = Field(
         "deterministic",
         description="How the act step picks tools: fixed per intent, or chosen by the model "

@@ -10,6 +10,11 @@ Responses are scripted in order (one per POST /v1/chat/completions); every reque
 kept in ``requests``. ``fail`` can send ``retry-after-ms`` so the openai client's retry waits
 milliseconds instead of its default backoff.
 
+Capability probes (agent/models/probe.py: the ``shopagent_probe`` tool, the JSON-mode
+request) are answered as a capable model answers them, outside the script and ``requests``
+(kept in ``probes``), so a service opened over this server probes it without eating the
+script. ``answer_probes = False`` scripts them instead (the probe's own tests).
+
 Standing faults (fault tests) apply to every request until cleared, before the script:
 
         server.set_fault(delay_s=60)             # hang: no answer for a minute
@@ -50,6 +55,8 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.requests: list[dict[str, Any]] = []
+        self.probes: list[dict[str, Any]] = []
+        self.answer_probes = True
         self.fault: Fault | None = None
         self.closing = threading.Event()
         self.app = FastAPI()
@@ -58,6 +65,9 @@ class FakeOpenAI:
 
     async def _complete(self, request: Request) -> JSONResponse:
         body = await request.json()
+        if self.answer_probes and (probe := _probe_reply(body)) is not None:
+            self.probes.append(body)
+            return JSONResponse(probe)
         self.requests.append({"body": body, "auth": request.headers.get("authorization")})
         fault = self.fault
         if fault is not None:
@@ -133,6 +143,31 @@ class FakeOpenAI:
     def _error(status: int, retry_after_ms: int | None) -> JSONResponse:
         _, payload, headers = _error_parts(status, retry_after_ms)
         return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _probe_reply(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A capable model's answer to a capability probe request, or None (not a probe)."""
+    names = [t.get("function", {}).get("name") for t in body.get("tools") or []]
+    last = str((body.get("messages") or [{}])[-1].get("content") or "")
+    if names == ["shopagent_probe"]:
+        call = {"id": "probe", "type": "function",
+                "function": {"name": "shopagent_probe", "arguments": '{"value": 7}'}}  # fmt: skip
+        message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    elif (body.get("response_format") or {}).get("type") == "json_object" and last.startswith(
+        'Reply with the JSON object {"ok": true}'
+    ):
+        message = {"role": "assistant", "content": '{"ok": true}'}
+    else:
+        return None
+    finish = "tool_calls" if message.get("tool_calls") else "stop"
+    return {
+        "id": "chatcmpl-probe",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "test-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
+    }
 
 
 def _error_parts(

@@ -23,6 +23,7 @@ from shopagent.settings import Settings
 @pytest.fixture
 def server() -> Iterator[FakeOpenAI]:
     with serve_fake_openai() as fake:
+        fake.answer_probes = False  # these tests script the probe's replies
         yield fake
 
 
@@ -81,6 +82,7 @@ def test_an_unreachable_server_is_not_cached(server: FakeOpenAI, tmp_path: Path)
 
 def test_servers_behind_one_spec_are_cached_apart(tmp_path: Path) -> None:
     with serve_fake_openai() as capable, serve_fake_openai() as plain:
+        capable.answer_probes = plain.answer_probes = False
         capable.tool_call("shopagent_probe", {"value": 7})
         capable.reply({"content": '{"ok": true}'})
         plain.reply({"content": "no tools here"})

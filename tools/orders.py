@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -39,6 +41,15 @@ class StoreOrders:
             _normalise_zip(customer.zip), _normalise_zip(zip_code or "")
         )
         return _verified(customer) if owns_order or zip_ok else None
+
+    def verify_name_zip(self, text: str, zip_code: str) -> VerifiedCustomer | None:
+        """The one customer with this zip code whose full name the shopper typed in
+        ``text``; None when nobody (or more than one customer) matches."""
+        words = _words(text)
+        found = [
+            c for c in self.db.customers_with_zip(zip_code) if _contains(words, _words(c.name))
+        ]
+        return _verified(found[0]) if len(found) == 1 else None
 
     def customer_by_email(self, email: str) -> VerifiedCustomer | None:
         """A customer the host system authenticated; the email is trusted."""
@@ -103,6 +114,19 @@ class StoreOrders:
             )
         data = order.model_dump(exclude={"items", "customer_id"})
         return OrderView(**data, items=lines, total=order.total)
+
+
+def _words(text: str) -> list[str]:
+    """Casefolded words without accents ("José O'Neil" -> ["jose", "o'neil"])."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return re.findall(r"\w+(?:['’-]\w+)*", plain.replace("’", "'"))
+
+
+def _contains(words: list[str], name: list[str]) -> bool:
+    """Whether ``name`` (all its words, in order) occurs in ``words``."""
+    n = len(name)
+    return n > 0 and any(words[i : i + n] == name for i in range(len(words) - n + 1))
 
 
 def _verified(customer: Customer) -> VerifiedCustomer:

@@ -61,6 +61,10 @@ class Orders(Protocol):
         """The customer when email plus order number (or zip) match, else None."""
         ...
 
+    def verify_name_zip(self, text: str, zip_code: str) -> VerifiedCustomer | None:
+        """The one customer with this zip whose full name ``text`` contains, else None."""
+        ...
+
     def customer_by_email(self, email: str) -> VerifiedCustomer | None:
         """A customer authenticated by the host system (trusted email)."""
         ...

@@ -35,6 +35,11 @@ class AgentContext:
     chat_verification: bool = True
     """Whether an anonymous shopper may verify in the chat (email + order number or zip
     code). False: only ``authenticated`` identifies a customer."""
+    verification_methods: tuple[str, ...] = ("email_order", "email_zip", "name_zip")
+    """In-chat verification methods the shop allows (``settings.verification_methods``)."""
+    verification_max_failures: int = 3
+    verification_lockout_s: float = 900.0
+    """Failed attempts a thread may make, and for how long they count (rate limit)."""
     search_k: int = 5
     history_turns: int = 8
     deadline: float | None = None

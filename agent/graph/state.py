@@ -63,6 +63,8 @@ class CarriedState(TypedDict, total=False):
     strikes: int
     """Unhelpful turns in a row (clarifications, nothing found); 3 hand over to a person."""
     handoff_reason: str | None
+    verify_failures: list[str]
+    """When in-chat verification failed in this thread (ISO times; the rate limit)."""
 
 
 class AgentState(CarriedState, TurnState, total=False):

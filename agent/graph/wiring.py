@@ -37,7 +37,7 @@ async def build_context(
     Without ``inventory`` and ``settings.inventory_url`` the price/stock API is started on
     loopback over the store database.
     """
-    from shopagent.agent.models.capabilities import capabilities
+    from shopagent.agent.models.probe import probed
     from shopagent.agent.models.providers import build_chat_model
     from shopagent.agent.understanding.classifier import load_router
     from shopagent.agent.understanding.entities import order_shapes_of
@@ -66,11 +66,9 @@ async def build_context(
         stack.push_async_callback(inventory.aclose)
     embedder = get_embedder()
     chat_model = model or build_chat_model(settings.model, settings)
-    caps = capabilities(chat_model)
-    if settings.act_mode == "tools":  # only a model that passes the probe
-        from shopagent.agent.models.probe import probed
-
-        caps = probed(chat_model, settings)
+    # what the model can actually do (probed once per model and endpoint, cached): routing,
+    # history, retries and the act mode follow it, never the backend class
+    caps = probed(chat_model, settings)
     if checkpointer is None:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -85,13 +83,18 @@ async def build_context(
         policy=StorePolicy(db.policy(), db.policy_docs(), embed=embedder.embed),
         handoffs=StoreHandoffs(db),
         router=router
-        or make_router(chat_model, load_router(settings.home, embedder.embed, embedder.identity)),
+        or make_router(
+            chat_model, load_router(settings.home, embedder.embed, embedder.identity), caps
+        ),
         model=chat_model,
         prompts=Prompts.load(),
         clock=clock or fixed_clock(settings.now),
         store_name=db.info().name,
         search_k=settings.search_k,
         chat_verification=settings.chat_verification,
+        verification_methods=tuple(settings.verification_methods),
+        verification_max_failures=settings.verification_max_failures,
+        verification_lockout_s=settings.verification_lockout_s,
         # history confuses tiny models; the facts carry what they need
         history_turns=settings.history_turns if caps.tool_calling else 0,
         # a capable (tool-calling) model gets a second try; the tiny default one call

@@ -9,13 +9,35 @@ from shopagent.agent.understanding.slots import Slots
 
 ORDER_INTENTS = frozenset({"order_status", "return_request", "cancel_order"})
 
-ASK_VERIFY = (
-    "To look up an order I first need to verify it's you: please tell me the email address "
-    "on the order and the order number (or your zip code)."
-)
-ASK_VERIFY_AGAIN = (
-    "I couldn't verify those details. Please check the email address and the order number "
-    "(or zip code) and try again."
+VERIFY_WAYS = {
+    "email_order": "the email address on the order and the order number",
+    "email_zip": "the email address and your zip code",
+    "name_zip": "your full name and zip code",
+}
+"""What the shopper is asked for, per verification method the shop allows."""
+ALL_METHODS = ("email_order", "email_zip", "name_zip")
+
+
+def ask_verify(methods: tuple[str, ...] = ALL_METHODS) -> str:
+    """Ask for the details of the verification methods the shop allows."""
+    ways = [VERIFY_WAYS[m] for m in ALL_METHODS if m in methods]
+    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + ", or " + ways[-1]
+    return f"To look up an order I first need to verify it's you: please tell me {listed}."
+
+
+def ask_verify_again(methods: tuple[str, ...] = ALL_METHODS) -> str:
+    """After a failed attempt: ask again for the allowed details."""
+    ways = [VERIFY_WAYS[m] for m in ALL_METHODS if m in methods]
+    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + ", or " + ways[-1]
+    return f"I couldn't verify those details. Please check {listed}, and try again."
+
+
+ASK_VERIFY = ask_verify()
+ASK_VERIFY_AGAIN = ask_verify_again()
+VERIFY_LOCKED = (
+    "I couldn't verify those details, and there have been too many attempts in this "
+    "conversation, so I can't check more right now. Please try again later, or ask for a "
+    "person to help you."
 )
 ASK_SIGN_IN = (
     "To look up an order, please sign in to your account on our site first; then I can help "
@@ -35,16 +57,22 @@ def missing_slot_question(
     verification_failed: bool,
     chat_verification: bool = True,
     refining: bool = False,
+    methods: tuple[str, ...] = ALL_METHODS,
+    locked: bool = False,
 ) -> str | None:
     """The one focused question to ask, or None when the turn can proceed.
 
     ``chat_verification`` False: shoppers cannot verify in the chat, so an anonymous one is
     asked to sign in on the shop's site (the host then vouches for them). ``refining``: the
-    message refines the previous search ("cheaper ones"), which says what is wanted."""
+    message refines the previous search ("cheaper ones"), which says what is wanted.
+    ``methods``: the in-chat verifications the shop allows; ``locked``: the thread used up its
+    attempts."""
     if intent in ORDER_INTENTS and not verified:
         if not chat_verification:
             return ASK_SIGN_IN
-        return ASK_VERIFY_AGAIN if verification_failed else ASK_VERIFY
+        if locked:
+            return VERIFY_LOCKED
+        return ask_verify_again(methods) if verification_failed else ask_verify(methods)
     has_filters = slots.max_price is not None or slots.min_price is not None or slots.color
     if intent in {"price_stock", "product_question"} and not targets and not slots.query:
         return ASK_PRODUCT

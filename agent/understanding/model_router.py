@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from shopagent.agent.models.capabilities import capabilities
+from shopagent.agent.models.capabilities import ModelCapabilities, capabilities
 from shopagent.agent.understanding.intents import INTENTS, Intent, IntentRouter, Understanding
 
 log = logging.getLogger("shopagent.router")
@@ -108,11 +108,18 @@ class LLMRouter:
     fallback without calling an incapable model), ``tokens`` and ``last_error``.
     """
 
-    def __init__(self, model: Any, fallback: IntentRouter, prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        fallback: IntentRouter,
+        prompt: str | None = None,
+        *,
+        caps: ModelCapabilities | None = None,
+    ) -> None:
         self.model = model
         self.fallback = fallback
         self.prompt = prompt if prompt is not None else load_router_prompt()
-        caps = capabilities(model)
+        caps = caps or capabilities(model)
         self.capable = caps.tool_calling or caps.json_output
         self.method = "function_calling" if caps.tool_calling else "json_mode"
         self.llm_calls = 0
@@ -266,12 +273,18 @@ def _short(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def make_router(model: Any, embedding_router: IntentRouter) -> IntentRouter:
+def make_router(
+    model: Any, embedding_router: IntentRouter, caps: ModelCapabilities | None = None
+) -> IntentRouter:
     """:class:`LLMRouter` over ``embedding_router`` for a model with tool calling or JSON
-    output; ``embedding_router`` itself for local/tiny models that have neither."""
-    caps = capabilities(model)
+    output; ``embedding_router`` itself for local/tiny models that have neither.
+
+    ``caps``: what the model can actually do (the capability probe,
+    :func:`shopagent.agent.models.probe.probed`); without it the model's declared
+    capabilities are taken."""
+    caps = caps or capabilities(model)
     if caps.tool_calling or caps.json_output:
-        return LLMRouter(model, embedding_router)
+        return LLMRouter(model, embedding_router, caps=caps)
     return embedding_router
 
 

@@ -201,6 +201,12 @@ class StoreQueries:
         rows = self.rows("SELECT * FROM customers WHERE email = ?", (email.strip().casefold(),))
         return Customer(**dict(rows[0])) if rows else None
 
+    def customers_with_zip(self, zip_code: str) -> list[Customer]:
+        """Customers whose zip code is ``zip_code`` (a ZIP+4 on file matches its 5 digits)."""
+        code = zip_code.strip().split("-")[0]
+        rows = self.rows("SELECT * FROM customers WHERE zip = ? OR zip LIKE ?", (code, f"{code}-%"))
+        return [Customer(**dict(r)) for r in rows]
+
     def customer(self, customer_id: str) -> Customer | None:
         rows = self.rows("SELECT * FROM customers WHERE id = ?", (customer_id,))
         return Customer(**dict(rows[0])) if rows else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from shopagent.agent.graph.context import AgentContext, remaining
+from shopagent.agent.graph.nodes.identity import identify
 from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
 from shopagent.agent.understanding.clarification import (
@@ -155,18 +156,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
 
-    customer = state.get("customer")
-    if ctx.authenticated is None and state.get("signed_in"):
-        customer = None  # the host vouched for an earlier turn only: nobody is verified now
-    verification_failed = False
-    if ctx.authenticated is not None:
-        customer = ctx.authenticated.model_dump()
-    elif ctx.chat_verification and slots.email and (slots.order_number or slots.zip_code):
-        found = ctx.orders.verify(
-            slots.email, order_number=slots.order_number, zip_code=slots.zip_code
-        )
-        customer = found.model_dump() if found else customer
-        verification_failed = found is None
+    who = identify(ctx, state, slots, text)
+    customer = who.customer
 
     handoff_reason = "customer asked for a person" if intent == "human_handoff" else None
     if state.get("strikes", 0) >= MAX_STRIKES and intent not in {"greeting", "human_handoff"}:
@@ -183,9 +174,11 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         slots,
         targets,
         verified=customer is not None,
-        verification_failed=verification_failed,
+        verification_failed=who.failed,
         chat_verification=ctx.chat_verification,
         refining=refining,
+        methods=ctx.verification_methods,
+        locked=who.locked,
     )
     question = not_again(question, last_assistant_text(state))
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
@@ -199,6 +192,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         "current": targets[0] if len(targets) == 1 else current,
         "customer": customer,
         "signed_in": ctx.authenticated is not None,
+        "verify_failures": who.failures,
         "order_number": slots.order_number or state.get("order_number"),
         "clarify": question,
         "guardrail": verdict.kind or None,
