@@ -190,3 +190,16 @@ def test_templates_answer_the_exact_question_first() -> None:
     )
     assert realise(many).startswith("We have 4 of the Crema Lab")
     assert not verify_plan(realise(many), many)
+
+
+def test_tell_me_more_gives_features_in_sentences() -> None:
+    asked = "tell me more about the Saltmarsh Air Fryer Basket"
+    plan = plan_of("product_question", asked, [search(BASKET), details(BASKET_DETAILS)])
+    text = realise(plan)
+    assert text.startswith("The Saltmarsh Air Fryer Basket by Saltmarsh stands out for ")
+    assert "nonstick coating" in text and ": " not in text.split("stands out for")[1]
+    assert not verify_plan(text, plan)
+    plain = {**BASKET_DETAILS, "attributes": {}, "description": "It is light. It is quick."}
+    plan = plan_of("product_question", asked, [search(BASKET), details(plain)])
+    assert "\u201cIt is light.\u201d \u201cIt is quick.\u201d" in realise(plan)
+    assert not verify_plan(realise(plan), plan)

@@ -23,7 +23,7 @@ from shopagent.agent.answering.claims import (
 )
 from shopagent.agent.answering.facts import STATUS_WORDS, money
 from shopagent.agent.answering.plan import AnswerPlan
-from shopagent.agent.answering.words import content_stems, matcher
+from shopagent.agent.answering.words import content_stems, lists, matcher
 
 LIST_LIMIT = 5
 """Values listed before the rest are summarised ("and 3 more")."""
@@ -120,17 +120,34 @@ def attribute(c: AttributeAnswer, question: str) -> str:
 
 
 def features(c: Features) -> str:
+    """2-3 features in sentences: list items as "stands out for", attributes as "its X is
+    Y", description sentences quoted."""
     p = c.product
-    by = f" by {p.brand}" if p.brand else ""
+    head = f"{_cap(label(p, variant=False))}" + (f" by {p.brand}" if p.brand else "")
     if not c.features:
-        return f"{_cap(label(p, variant=False))}{by} is in our {p.category} range."
-    short = [f for f in c.features if not f.endswith((".", "!", "?"))]
-    items = [f[:1].lower() + f[1:] if not f[:2].isupper() else f for f in short]
-    text = f"{_cap(label(p, variant=False))}{by} stands out for {join_list(items, 3)}."
-    if not items:
-        text = f"Here's what the listing says about {label(p, variant=False)}{by}."
-    quoted = [f for f in c.features if f not in short]
-    return " ".join([text, *(_quoted(s) for s in quoted)])
+        return f"{head} is in our {p.category} range."
+    items, attrs, quoted = [], [], []
+    for f in c.features:
+        key, sep, value = f.partition(": ")
+        if f.endswith((".", "!", "?")):
+            quoted.append(f)
+        elif (
+            f.split(" ", 1)[0].casefold() in lists()["clause_starts"]
+        ):  # "it keeps you warm": a clause
+            quoted.append(_cap(f) + ".")
+        elif sep and key in c.attributes:
+            attrs.append(f"its {key.casefold()} is {value}")
+        else:
+            items.append(f[:1].lower() + f[1:] if not f[:2].isupper() else f)
+    out = [f"{head} stands out for {join_list(items, 3)}."] if items else []
+    if attrs:
+        said = join_list(attrs, 3)
+        out.append(_cap(said) + "." if out else f"{head}: {said}.")
+    if quoted:
+        about = label(p, variant=False) + (f" by {p.brand}" if p.brand else "")
+        lead = "The listing also says:" if out else f"Here's what the listing says about {about}:"
+        out.append(" ".join([lead, *(_quoted(s) for s in quoted)]))
+    return " ".join(out)
 
 
 def product_list(c: ProductList) -> str:
