@@ -21,22 +21,31 @@ from shopagent.agent.answering.facts import collect
 from shopagent.agent.answering.verify import numbers
 from shopagent.evals.results import Grounding
 
-_ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s+")
-_STATUS = re.compile(r"\b(pending|processing|shipped|delivered|cancell?ed|returned)\b", re.I)
+_ENUMERATOR = re.compile(r"(?m)^\s*(?:[-*\u2022]\s*)?\d{1,2}[.)](?=\s|$)")
+_STATUS = re.compile(
+    r"(?<!\bbe )\b(pending|processing|shipped|delivered|cancell?ed|returned)\b", re.I
+)
+"""A status word claims a status, except as an action's infinitive ("can't be returned",
+"to be cancelled"): that states what may happen, not what an order's status is."""
 _MONEY = re.compile(
     r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?)\b", re.I
 )
 _WORD = re.compile(r"[a-z]+")
 
 
-def evidence_text(user_message: str, tool_calls: list[dict[str, Any]]) -> str:
-    """Everything an answer's facts may come from, as one text."""
+def evidence_text(
+    user_message: str,
+    tool_calls: list[dict[str, Any]],
+    earlier: list[dict[str, Any]] | None = None,
+) -> str:
+    """Everything an answer's facts may come from, as one text (``earlier``: the tool calls
+    of the conversation's earlier turns, which "the first one" and "it" refer back to)."""
     parts = [user_message]
-    for call in tool_calls:
+    for call in [*(earlier or []), *tool_calls]:
         payload = {"name": call.get("name"), "args": call.get("args"), "result": call.get("result")}
         parts.append(json.dumps(payload, ensure_ascii=False, default=str))
     with contextlib.suppress(KeyError, TypeError, ValueError):  # a result of an odd shape
-        parts.extend(collect(tool_calls).lines(limit=50))  # type: ignore[arg-type]
+        parts.extend(collect([*(earlier or []), *tool_calls]).lines(limit=50))  # type: ignore[arg-type]
     return "\n".join(parts)
 
 

@@ -287,7 +287,10 @@ class EvalRun:
             async with dialog_world(self.shared, dialog.fixtures) as world:
                 thread = f"{dialog.id}-t{trial}"
                 for number, turn in enumerate(dialog.turns, 1):
-                    turn_record = await self._turn(world.agent, thread, dialog, number, turn)
+                    earlier = [c for t in record.turns for c in t.tool_calls]
+                    turn_record = await self._turn(
+                        world.agent, thread, dialog, number, turn, earlier
+                    )
                     record.turns.append(turn_record)
                     self._check_misses(f"dialog {dialog.id!r} turn {number}")
                     if turn_record.error:
@@ -313,9 +316,10 @@ class EvalRun:
         return record
 
     async def _turn(
-        self, agent: ShopAgent, thread: str, dialog: Dialog, number: int, turn: Turn
+        self, agent: ShopAgent, thread: str, dialog: Dialog, number: int, turn: Turn, earlier: list
     ) -> TurnRecord:
-        """Ask one turn and score it; an error becomes the turn's ``error``."""
+        """Ask one turn and score it; an error becomes the turn's ``error``. Groundedness
+        also accepts the ``earlier`` turns' tool results the conversation refers back to."""
         expect = turn.expect.model_dump(mode="json", exclude_defaults=True)
         customer = turn.customer_for(dialog.fixtures.customer)
         try:
@@ -338,7 +342,7 @@ class EvalRun:
             expect=expect,
             checks=checks,
             tools=tools,
-            grounding=ground(data["answer"], evidence),
+            grounding=ground(data["answer"], evidence_text(turn.user, data["tool_calls"], earlier)),
             **{k: data[k] for k in _TURN_FIELDS},
         )
 

@@ -105,6 +105,29 @@ def test_grounding_counts_every_unsupported_number() -> None:
     assert unsupported_money("Now $84.98, was $99.00", evidence) == ["$99.00"]
 
 
+def test_grounding_counts_claims_not_verbs_or_layout() -> None:
+    # "can't be returned" states what may happen, not an order status; "- 1." is layout
+    assert claims("The Mug (order SA-100119) can't be returned.") == ["n:100119"]
+    assert claims("Order 7 can't be cancelled: it has shipped.") == ["n:7", "status:shipped"]
+    assert claims("I found 2:\n- 1. Kettle: $9.50.\n- 2. Pot.") == ["n:2", "n:9.5"]
+    # a product named in an earlier turn ("the first one") grounds its own figures
+    search = {
+        "name": "search_products",
+        "args": {"query": "espresso"},
+        "ok": True,
+        "result": {"hits": [{"product_id": "P-1", "name": "Ember 15-Bar Espresso"}]},
+    }
+    answer = "The Ember 15-Bar Espresso costs $628.99."
+    quote = {
+        "name": "check_price_stock",
+        "args": {"skus": ["S-1"]},
+        "ok": True,
+        "result": {"quotes": [{"sku": "S-1", "price": "628.99", "stock": 3}]},
+    }
+    assert ground(answer, evidence_text("the first one", [quote])).unsupported == ["15"]
+    assert ground(answer, evidence_text("the first one", [quote], [search])).unsupported == []
+
+
 def test_pass_hat_k_and_percentiles() -> None:
     # dialog a: 2 of 3 trials pass, b: 3 of 3
     values = pass_hat_k({"a": [True, True, False], "b": [True, True, True]})

@@ -151,3 +151,55 @@ def test_generic_checks_refuse_repeats_and_questions() -> None:
     assert "repeats itself" in generic_problems(twice)
     assert generic_problems("Anything else I can help with?")
     assert not generic_problems("The Brewster Kettle costs $44.99.")
+
+
+def test_a_product_list_names_the_products_under_their_own_brands() -> None:
+    plan = plan_of(
+        "product_search",
+        "show me travel mugs",
+        [search(MUG_A, MUG_B, BASKET), quotes(("M-1", "34.99", 3), ("M-2", "31.99", 5))],
+    )
+    assert not verify_plan(realise(plan), plan), realise(plan)
+    problems = verify_plan("I found the Crema Lab Slow Brew Travel Mug.", plan)
+    assert "names too few of the products found" in problems
+    mixed = (
+        "I found the Crema Lab Slow Brew Travel Mug, the Crema Lab Bean & Bough Daybreak 3 "
+        "Travel Mug and the Saltmarsh Air Fryer Basket."
+    )
+    assert any("two brands" in p for p in verify_plan(mixed, plan))
+
+
+def test_a_list_cut_by_the_budget_loses_its_empty_marker() -> None:
+    from shopagent.agent.answering.verify import complete_sentences
+
+    cut = "I found 2 options:\n- 1. Crema Lab Slow Brew Travel Mug: $34.99.\n- 2."
+    assert complete_sentences(cut).endswith("$34.99.")
+
+
+def test_templates_answer_the_exact_question_first() -> None:
+    fee = {**FOOTWEAR_RULE, "restocking_fee_pct": 15}
+    plan = plan_of(
+        "return_policy", "is there a restocking fee on shoes?", [policy("Footwear", fee)]
+    )
+    assert realise(plan).startswith("Yes, Footwear returns have a 15% restocking fee.")
+    assert not verify_plan(realise(plan), plan)
+    many = plan_of(
+        "price_stock",
+        "How many Crema Lab Slow Brew Travel Mugs are left?",
+        [search(MUG_A), quotes(("M-1", "34.99", 4))],
+    )
+    assert realise(many).startswith("We have 4 of the Crema Lab")
+    assert not verify_plan(realise(many), many)
+
+
+def test_tell_me_more_gives_features_in_sentences() -> None:
+    asked = "tell me more about the Saltmarsh Air Fryer Basket"
+    plan = plan_of("product_question", asked, [search(BASKET), details(BASKET_DETAILS)])
+    text = realise(plan)
+    assert text.startswith("The Saltmarsh Air Fryer Basket by Saltmarsh stands out for ")
+    assert "nonstick coating" in text and ": " not in text.split("stands out for")[1]
+    assert not verify_plan(text, plan)
+    plain = {**BASKET_DETAILS, "attributes": {}, "description": "It is light. It is quick."}
+    plan = plan_of("product_question", asked, [search(BASKET), details(plain)])
+    assert "\u201cIt is light.\u201d \u201cIt is quick.\u201d" in realise(plan)
+    assert not verify_plan(realise(plan), plan)

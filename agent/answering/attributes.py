@@ -152,6 +152,11 @@ def features(
             candidates.append((score, 0, sentence))
     for key, value in details.get("attributes", {}).items():
         candidates.append((_overlap(asked, f"{key} {value}")[1], 1, f"{key}: {value}"))
+    if len(candidates) < 2:  # no feature list and few attributes: the listing's own opening
+        said = {c[2] for c in candidates}
+        opening = [x for x in sentences(details.get("description", "")) if x not in said]
+        candidates += [(0.0, -1, x) for x in opening[: 2 - len(candidates)]]
     ranked = sorted(enumerate(candidates), key=lambda p: (-p[1][0], -p[1][1], p[0]))
     chosen = [c[2] for _, c in ranked[:limit]]
-    return Features(product=product, features=chosen, need=need)
+    keys = list(details.get("attributes", {}))
+    return Features(product=product, features=chosen, need=need, attributes=keys)

@@ -333,7 +333,7 @@ def _required(ctx: Context, c: object) -> list[str]:
         need = min(2, len(c.features))
         return [] if hits >= need else ["states too few of the product's features"]
     if isinstance(c, ProductList):
-        return [] if ctx.mentions else ["names none of the products found"]
+        return _product_list(ctx, c)
     if isinstance(c, PolicyRule):
         if c.final_sale:
             ok = "final sale" in text.casefold() or _NO_RETURN.search(text)
@@ -369,6 +369,25 @@ def _required(ctx: Context, c: object) -> list[str]:
     if isinstance(c, Notice):
         return [] if _covers(ctx, c.text, 0.4) else ["does not say what went wrong"]
     return []
+
+
+LIST_NAMED = 3
+"""A list answer names at least this many of the products found (all, when fewer)."""
+
+
+def _product_list(ctx: Context, c: ProductList) -> list[str]:
+    named = {id(ctx.products[i]) for i, _ in ctx.mentions}
+    out = []
+    if sum(id(p) in named for p in c.products) < min(LIST_NAMED, len(c.products)):
+        out.append("names too few of the products found")
+    brands = sorted({p.brand for p in ctx.products if p.brand}, key=len, reverse=True)
+    if brands:
+        pair = phrase_pattern(tuple(brands))
+        for m in pair.finditer(ctx.text):
+            if pair.match(ctx.text, m.end() + 1) and ctx.text[m.end() : m.end() + 1] == " ":
+                out.append(f"puts two brands together: {ctx.text[m.start() : m.end() + 20]!r}")
+                break
+    return out
 
 
 _NEG_STOCK = re.compile(r"(?:not|n[’']t)\s+(?:in stock|available)|none left|sold out", re.I)

@@ -119,6 +119,9 @@ class Features(_Claim):
     product: ProductRef
     features: list[str]
     need: str = ""
+    attributes: list[str] = Field(
+        default_factory=list, description="Attribute keys of the product ('key: value' features)."
+    )
 
 
 class Notice(_Claim):

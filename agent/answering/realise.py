@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shopagent.agent.answering.attributes import sentences
+from shopagent.agent.answering.attributes import is_yes_no, sentences
 from shopagent.agent.answering.claims import (
     AttributeAnswer,
     Comparison,
@@ -23,7 +23,7 @@ from shopagent.agent.answering.claims import (
 )
 from shopagent.agent.answering.facts import STATUS_WORDS, money
 from shopagent.agent.answering.plan import AnswerPlan
-from shopagent.agent.answering.words import content_stems
+from shopagent.agent.answering.words import content_stems, lists, matcher
 
 LIST_LIMIT = 5
 """Values listed before the rest are summarised ("and 3 more")."""
@@ -62,13 +62,16 @@ def _stock(p: ProductRef) -> str:
     return f"we have {p.stock} in stock" if p.stock > 0 else "it's out of stock right now"
 
 
-def price_stock(c: PriceStock) -> str:
+def price_stock(c: PriceStock, question: str = "") -> str:
     p = c.product
     name = label(p)
     if c.asks == "stock":
         if p.stock and p.stock > 0:
-            return f"Yes, {name} is available: {p.stock} in stock, at {_price(p)} each."
-        return f"Sorry, {name} is out of stock right now. It's listed at {_price(p)}."
+            if is_yes_no(question):
+                return f"Yes, {name} is available: {p.stock} in stock, at {_price(p)} each."
+            return f"We have {p.stock} of {name} in stock, at {_price(p)} each."
+        lead = "No, sorry" if is_yes_no(question) else "Sorry"
+        return f"{lead}, {name} is out of stock right now. It's listed at {_price(p)}."
     if c.asks == "price":
         tail = f", and {_stock(p)}" if p.stock is not None else ""
         return f"{_cap(name)} costs {_price(p)}{tail}."
@@ -117,17 +120,34 @@ def attribute(c: AttributeAnswer, question: str) -> str:
 
 
 def features(c: Features) -> str:
+    """2-3 features in sentences: list items as "stands out for", attributes as "its X is
+    Y", description sentences quoted."""
     p = c.product
-    by = f" by {p.brand}" if p.brand else ""
+    head = f"{_cap(label(p, variant=False))}" + (f" by {p.brand}" if p.brand else "")
     if not c.features:
-        return f"{_cap(label(p, variant=False))}{by} is in our {p.category} range."
-    short = [f for f in c.features if not f.endswith((".", "!", "?"))]
-    items = [f[:1].lower() + f[1:] if not f[:2].isupper() else f for f in short]
-    text = f"{_cap(label(p, variant=False))}{by} stands out for {join_list(items, 3)}."
-    if not items:
-        text = f"Here's what the listing says about {label(p, variant=False)}{by}."
-    quoted = [f for f in c.features if f not in short]
-    return " ".join([text, *(_quoted(s) for s in quoted)])
+        return f"{head} is in our {p.category} range."
+    items, attrs, quoted = [], [], []
+    for f in c.features:
+        key, sep, value = f.partition(": ")
+        if f.endswith((".", "!", "?")):
+            quoted.append(f)
+        elif (
+            f.split(" ", 1)[0].casefold() in lists()["clause_starts"]
+        ):  # "it keeps you warm": a clause
+            quoted.append(_cap(f) + ".")
+        elif sep and key in c.attributes:
+            attrs.append(f"its {key.casefold()} is {value}")
+        else:
+            items.append(f[:1].lower() + f[1:] if not f[:2].isupper() else f)
+    out = [f"{head} stands out for {join_list(items, 3)}."] if items else []
+    if attrs:
+        said = join_list(attrs, 3)
+        out.append(_cap(said) + "." if out else f"{head}: {said}.")
+    if quoted:
+        about = label(p, variant=False) + (f" by {p.brand}" if p.brand else "")
+        lead = "The listing also says:" if out else f"Here's what the listing says about {about}:"
+        out.append(" ".join([lead, *(_quoted(s) for s in quoted)]))
+    return " ".join(out)
 
 
 def product_list(c: ProductList) -> str:
@@ -164,8 +184,22 @@ def policy(c: PolicyRule, question: str) -> str:
     fee = Decimal(c.restocking_fee_pct)
     text += f", minus a {fee:g}% restocking fee" if fee else ", with no restocking fee"
     text += f"; refunds go to {METHODS.get(c.refund_method, c.refund_method)}."
-    extra = _best_sentence(c.excerpt, question, text)
-    return f"{text} {extra}" if extra else text
+    lead = _policy_lead(c, question)
+    extra = _best_sentence(c.excerpt, question, f"{lead} {text}")
+    return " ".join(x for x in (lead, text, extra) if x)
+
+
+def _policy_lead(c: PolicyRule, question: str) -> str:
+    """The direct answer to a fee or refund-method question, before the rule."""
+    scope = f"{c.category} returns" if c.category else "returns"
+    if matcher("asks_fee").search(question):
+        fee = Decimal(c.restocking_fee_pct)
+        if fee:
+            return f"Yes, {scope} have a {fee:g}% restocking fee."
+        return f"No, there's no restocking fee on {scope}."
+    if matcher("asks_refund").search(question) and not matcher("asks_window").search(question):
+        return f"Refunds for {scope} go to {METHODS.get(c.refund_method, c.refund_method)}."
+    return ""
 
 
 def _best_sentence(excerpt: str, question: str, already: str) -> str:
@@ -181,9 +215,14 @@ def _best_sentence(excerpt: str, question: str, already: str) -> str:
     return max(scored, key=lambda p: p[0])[1] if scored else ""
 
 
+DATED = {"shipped": "shipped"}
+"""Status words before a date ("shipped on 2026-11-20", not "has shipped on")."""
+
+
 def order(c: OrderState) -> str:
     text = f"Order {c.number} {STATUS_WORDS.get(c.status, c.status)}"
     if c.date:
+        text = f"Order {c.number} {DATED.get(c.status, STATUS_WORDS.get(c.status, c.status))}"
         text += f" on {c.date}"
     text += "."
     if c.tracking:
@@ -210,7 +249,7 @@ def realise(plan: AnswerPlan) -> str:
     parts: list[str] = []
     for c in plan.claims:
         if isinstance(c, PriceStock):
-            parts.append(price_stock(c))
+            parts.append(price_stock(c, plan.question))
         elif isinstance(c, Comparison):
             parts.append(comparison(c))
         elif isinstance(c, AttributeAnswer):

@@ -132,9 +132,13 @@ _SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s|$)")
 def complete_sentences(text: str) -> str:
     """``text`` up to its last sentence end (a model answer cut by the token budget loses its
     unfinished tail); empty when no sentence is complete."""
-    text = text.strip()
+    text = _DANGLING_MARKERS.sub("", text.strip())
     ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].strip() if ends else ""
+    return _DANGLING_MARKERS.sub("", text[: ends[-1].end()].strip()) if ends else ""
+
+
+_DANGLING_MARKERS = re.compile(r"(?:\n\s*(?:[-*\u2022]\s*)?(?:\d{1,2}[.)])?\s*)+$")
+"""Trailing list markers with no item ("\n- 2."): the start of a list line the budget cut."""
 
 
 def generic_problems(text: str) -> list[str]:
