@@ -15,6 +15,7 @@ from shopagent.tools.catalog import ChromaCatalog
 from shopagent.tools.catalog.index import _fit_sample
 from shopagent.tools.catalog.records import embedding_text
 from shopagent.tools.embeddings import AlignedEmbedder, make_embedder
+from shopagent.tools.embeddings.aligned import ALPHAS, ridge_loo
 from shopagent.tools.store.generate import generate_store
 from shopagent.tools.store.schema import Product
 
@@ -136,3 +137,16 @@ def test_the_fit_sample_is_spread_and_stable() -> None:
     assert sample == _fit_sample(list(reversed(ids)), 500)  # not the catalog's order
     assert max(int(pid[1:]) for pid in sample) > 4000 and min(int(p[1:]) for p in sample) < 1000
     assert _fit_sample(ids[:10], 500) == ids[:10]
+
+
+@pytest.mark.parametrize(("n", "noise"), [(40, 0.5), (300, 0.05), (300, 2.0)])
+def test_the_ridge_map_matches_scikit_learns_ridgecv(n: int, noise: float) -> None:
+    from sklearn.linear_model import RidgeCV
+
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(n, 24))
+    y = x @ rng.normal(size=(24, 6)) + noise * rng.normal(size=(n, 6))
+    weights, alpha = ridge_loo(x, y)
+    reference = RidgeCV(alphas=ALPHAS, fit_intercept=False).fit(x, y)
+    assert alpha == pytest.approx(reference.alpha_)
+    np.testing.assert_allclose(weights, reference.coef_.T, rtol=1e-4, atol=1e-5)
