@@ -1,9 +1,10 @@
 """Search relevance on the demo store: BM25 alone, dense alone, and the hybrid (RRF).
 
     .venv/bin/python benchmarks/search_relevance.py [--json]
-        [--embedder torch|onnx|onnx-int8|static] [--max-seq-length TOKENS]
+        [--embedder torch|onnx|onnx-int8|static|aligned] [--max-seq-length TOKENS]
         [--dense-text embedding|search] [--tune] [--by-kind]
-    .venv/bin/python benchmarks/search_relevance.py --compare static,onnx-int8:128
+    .venv/bin/python benchmarks/search_relevance.py --compare aligned:128,static,onnx-int8:128
+        [--fit-sample PRODUCTS]
 
 Labels come from ``benchmarks/data/relevance_queries.yaml``: each query is written the way a
 shopper writes it and carries *rules* over the generator's ground truth (product type,
@@ -168,8 +169,11 @@ def compare(args: argparse.Namespace, products: list[Product], queries: list[Que
     for spec in args.compare.split(","):
         name, _, tokens = spec.partition(":")
         embedder = make_embedder(name, max_seq_length=int(tokens) if tokens else None)
-        embedder.embed(["warm up"])  # model load (or distillation) is not index time
+        embedder.warm_up()  # model load (or distillation) is not index time
         tag = f"{name}-{tokens or 'default'}-embedding"
+        if args.fit_sample and hasattr(embedder, "sample"):
+            embedder.sample = args.fit_sample  # type: ignore[attr-defined]
+            tag += f"-fit{args.fit_sample}"
         catalog, stats = build_index(home, products, embedder, tag, quiet=args.json)
         summary = summarize(queries, run(catalog, queries, facets))
         summary["index_s"] = round(stats.seconds, 1)
@@ -193,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedder",
         default="torch",
-        help="torch (default), onnx, onnx-int8 or static (see tools/embeddings/)",
+        help="torch (default), onnx, onnx-int8, static or aligned (see tools/embeddings/)",
     )
     parser.add_argument(
         "--compare",
@@ -201,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="embedders to compare, e.g. static,onnx-int8:128 (name[:max tokens])",
     )
     parser.add_argument("--max-seq-length", type=int, default=None)
+    parser.add_argument(
+        "--fit-sample",
+        type=int,
+        default=None,
+        help="with --compare, products an embedder that learns from the store (aligned) "
+        "fits on (default: its own, 1000); products outside the sample are only mapped",
+    )
     parser.add_argument(
         "--dense-text",
         choices=("embedding", "search"),

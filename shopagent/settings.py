@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL (server mode).")
     collection: str = Field("products", description="Chroma collection name.")
     embedder: str = Field(
-        "static",
-        description="Catalog embedder: static (distilled from MiniLM), onnx-int8, onnx or torch "
+        "aligned",
+        description="Catalog embedder: aligned (static product vectors mapped into MiniLM's "
+        "space, MiniLM queries), static (distilled from MiniLM), onnx-int8, onnx or torch "
         "(see BENCHMARKS.md).",
     )
     embedder_max_seq_length: int | None = Field(

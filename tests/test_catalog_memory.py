@@ -158,22 +158,23 @@ def test_open_catalog_embeds_with_the_settings_embedder(tmp_path: Path) -> None:
         chroma_path=tmp_path / "chroma", embedder="torch", embedder_max_seq_length=None
     )
     assert open_catalog(torch_settings).embedder is get_embedder()
-    assert Settings().embedder == "static" and Settings().embedder_max_seq_length == 128
+    assert Settings().embedder == "aligned" and Settings().embedder_max_seq_length == 128
 
 
 def test_open_catalog_takes_plain_values(tmp_path: Path) -> None:
     from shopagent.tools.catalog import CatalogConfig
-    from shopagent.tools.embeddings import StaticEmbedder, default_cache_dir
+    from shopagent.tools.embeddings import AlignedEmbedder, default_cache_dir
 
     config = CatalogConfig(chroma_dir=tmp_path / "chroma", collection="shop", max_seq_length=128)
     catalog = open_catalog(config)
-    assert isinstance(catalog.embedder, StaticEmbedder)  # the default embedder
-    assert catalog.embedder.identity.endswith(":static256:128")
-    assert catalog.embedder.cache_dir == default_cache_dir() / "minilm-static-256"
+    assert isinstance(catalog.embedder, AlignedEmbedder)  # the default embedder
+    assert catalog.embedder.identity.endswith(":aligned256:128")
+    assert catalog.embedder.student.cache_dir == default_cache_dir() / "minilm-static-256"
+    assert catalog.embedder.teacher.cache_dir == default_cache_dir() / "minilm-onnx"
     assert catalog.collection_name == "shop" and (tmp_path / "chroma").is_dir()
     assert catalog.files_dir == tmp_path / "chroma" / "shopagent-search" / "shop"
     # The settings object is read by field name (the catalog does not import it).
     from_settings = CatalogConfig.of(Settings(chroma_path=tmp_path / "c2", collection="x"))
     assert from_settings == CatalogConfig(
-        chroma_dir=tmp_path / "c2", collection="x", embedder="static", max_seq_length=128
+        chroma_dir=tmp_path / "c2", collection="x", embedder="aligned", max_seq_length=128
     )

@@ -135,7 +135,7 @@ def index() -> None:
     embedder = catalog.embedder
     prepare = getattr(embedder, "prepare", None)
     if prepare is not None and not getattr(embedder, "ready", True):
-        with err.status("distilling the static embedder from the bundled MiniLM (once)"):
+        with err.status("preparing the embedder from the bundled MiniLM (once)"):
             started = time.perf_counter()
             prepare()
         out.print(f"embedder: {embedder.identity} ready in {time.perf_counter() - started:.1f}s")

@@ -32,7 +32,8 @@ class LexicalMixin:
         process has written them yet."""
         stored = (col.metadata or {}).get("embedder")
         identity = getattr(self.embedder, "identity", None)
-        if stored and identity and stored != identity:
+        accepts = getattr(self.embedder, "accepts", None)
+        if stored and identity and stored != identity and not (accepts and accepts(stored)):
             logger.warning(
                 "the catalog index was embedded with %s but queries are embedded with %s: "
                 "run `shopagent index` to re-embed it (or set the embedder it was built with)",

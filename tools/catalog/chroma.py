@@ -47,7 +47,7 @@ class CatalogConfig:
     chroma_url: str | None = None
     """Chroma server URL (server mode)."""
     collection: str = "products"
-    embedder: str = "static"
+    embedder: str = "aligned"
     """Embedder name (see :func:`shopagent.tools.embeddings.make_embedder`)."""
     max_seq_length: int | None = None
     model_cache_dir: Path | None = None

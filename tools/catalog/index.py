@@ -8,6 +8,7 @@ products whose text changed.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -78,8 +79,9 @@ class IndexMixin:
                 configuration={"hnsw": {"space": "cosine"}},
             )
             # Vectors of another embedder (backend, sequence length) must not be mixed in.
-            identity = getattr(self.embedder, "identity", None)
             stored = (col.metadata or {}).get("embedder")
+            embedder = self._fitted_embedder(str(stored or ""), wanted)
+            identity = getattr(embedder, "identity", None)
             new_vectors = bool(identity and stored and stored != identity)
             # The last revision's search files know every product's hashes; without them
             # (first run, other layout, files removed) they are read back from Chroma.
@@ -136,8 +138,8 @@ class IndexMixin:
             )
             try:
                 to_embed = self._write(
-                    col, wanted, kept, clear, builder, previous, added, retext, remeta, unchanged,
-                    stale, batch_size, progress,
+                    embedder, col, wanted, kept, clear, builder, previous, added, retext, remeta,
+                    unchanged, stale, batch_size, progress,
                 )  # fmt: skip
                 builder.write(files.revision_dir(self.files_dir, revision), revision)
             finally:
@@ -160,8 +162,28 @@ class IndexMixin:
             embedded=to_embed,
         )
 
+    def _fitted_embedder(self, stored: str, wanted: dict[str, Product]) -> Any:
+        """The embedder that embeds this run's products.
+
+        One that learns from the store (``learns_from_store``: ``fit``, ``restore``, ``save``;
+        :class:`~shopagent.tools.embeddings.AlignedEmbedder`) reuses the map the index was
+        built with, so unchanged vectors stay comparable; without one (first run, another
+        embedder before, file gone) it learns a new map from a sample of ``wanted`` (every
+        product is then re-embedded: the identity changes)."""
+        embedder = self.embedder
+        if not getattr(embedder, "learns_from_store", False) or not wanted:
+            return embedder
+        restored = embedder.restore(stored, self.files_dir) if stored else None
+        if restored is not None:
+            return restored
+        sample = _fit_sample(list(wanted), int(getattr(embedder, "sample", 2000)))
+        fitted = embedder.fit([records.embedding_text(wanted[pid]) for pid in sample])
+        fitted.save(self.files_dir)
+        return fitted
+
     def _write(
         self,
+        embedder: Any,
         col: Collection,
         wanted: dict[str, Product],
         kept: dict[str, tuple[str, str, frozenset[str]]],
@@ -211,7 +233,7 @@ class IndexMixin:
         to_embed = sorted(text_of, key=lambda pid: len(text_of[pid]))
         for start in range(0, len(to_embed), step):
             batch = to_embed[start : start + step]
-            vectors = self.embedder.embed([text_of[pid] for pid in batch])
+            vectors = embedder.embed([text_of[pid] for pid in batch])
             col.upsert(ids=batch, embeddings=vectors, metadatas=metas(batch))
             for pid, vector in zip(batch, vectors, strict=True):
                 builder.set_vector(row_of[pid], vector)
@@ -243,3 +265,11 @@ class IndexMixin:
         for start in range(0, len(stale), step):
             col.delete(ids=stale[start : start + step])
         return len(to_embed)
+
+
+def _fit_sample(ids: list[str], n: int) -> list[str]:
+    """Up to ``n`` product ids spread over the catalog, the same for the same catalog (ordered
+    by a hash of the id, not by position or name)."""
+    if len(ids) <= n:
+        return ids
+    return sorted(ids, key=lambda pid: hashlib.blake2b(pid.encode(), digest_size=8).digest())[:n]

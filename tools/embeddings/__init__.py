@@ -16,6 +16,8 @@ switching backends re-embeds everything instead of mixing vectors.
 ``"static"`` (:class:`StaticEmbedder`) is a static model distilled locally from the same
 weights with model2vec: a text's vector is the mean of its tokens' vectors, ~100x faster to
 embed than MiniLM (see BENCHMARKS.md, "Search at scale: static embeddings").
+``"aligned"`` (:class:`AlignedEmbedder`, the catalog's default) embeds products with it, mapped
+into MiniLM's space by a map learned from the store's products, and queries with MiniLM.
 
 :class:`ChromaEmbeddingFunction` adapts the embedder to Chroma's ``EmbeddingFunction``
 protocol. It is registered with Chroma under :data:`EMBEDDING_FUNCTION_NAME` so a collection
@@ -28,6 +30,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from shopagent.tools.embeddings.aligned import AlignedEmbedder
 from shopagent.tools.embeddings.base import Embedder, default_cache_dir, default_model_path
 from shopagent.tools.embeddings.chroma import EMBEDDING_FUNCTION_NAME, ChromaEmbeddingFunction
 from shopagent.tools.embeddings.onnx import OnnxEmbedder
@@ -36,6 +39,7 @@ from shopagent.tools.embeddings.static import StaticEmbedder
 __all__ = [
     "BACKENDS",
     "EMBEDDING_FUNCTION_NAME",
+    "AlignedEmbedder",
     "ChromaEmbeddingFunction",
     "Embedder",
     "OnnxEmbedder",
@@ -48,7 +52,7 @@ __all__ = [
 ]
 
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "static")
+BACKENDS = ("torch", "onnx", "onnx-int8", "static", "aligned")
 
 
 def make_embedder(
@@ -61,7 +65,8 @@ def make_embedder(
     the default), ``"onnx"`` or ``"onnx-int8"`` (ONNX Runtime; model files exported into
     ``cache_dir``, default :func:`default_cache_dir`, on first use) or ``"static"`` (static
     token vectors distilled from it into ``cache_dir`` on first use, see
-    :mod:`shopagent.tools.embeddings.static`)."""
+    :mod:`shopagent.tools.embeddings.static`) or ``"aligned"`` (static product vectors mapped
+    into MiniLM's space, MiniLM queries: :mod:`shopagent.tools.embeddings.aligned`)."""
     if backend == "torch":
         return Embedder(max_seq_length=max_seq_length)
     if backend in ("onnx", "onnx-int8"):
@@ -70,6 +75,11 @@ def make_embedder(
         )
     if backend == "static":
         return StaticEmbedder(cache_dir=cache_dir, max_seq_length=max_seq_length)
+    if backend == "aligned":
+        return AlignedEmbedder(
+            StaticEmbedder(cache_dir=cache_dir, max_seq_length=max_seq_length),
+            OnnxEmbedder(cache_dir=cache_dir, quantize=True, max_seq_length=max_seq_length),
+        )
     raise ValueError(f"unknown embedding backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 

@@ -134,6 +134,10 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def warm_up(self) -> None:
+        """Load the model now (and derive its files if needed), e.g. before timing anything."""
+        self.embed(["warm up"])
+
     def embed_one(self, text: str) -> np.ndarray:
         """The embedding of one text (a query); recent results are served from an LRU cache."""
         with self._cache_lock:
