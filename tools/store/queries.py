@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from shopagent.tools.store.changes import ChangeQueries, load_profiles
 from shopagent.tools.store.schema import (
     Customer,
     Order,
@@ -49,9 +50,32 @@ CREATE TABLE IF NOT EXISTS returns (
 CREATE TABLE IF NOT EXISTS handoffs (
   id TEXT PRIMARY KEY, customer_id TEXT, thread_id TEXT NOT NULL, summary TEXT NOT NULL,
   reason TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payment_methods (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id),
+  kind TEXT NOT NULL, label TEXT NOT NULL, balance TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS payment_methods_customer ON payment_methods(customer_id);
+CREATE TABLE IF NOT EXISTS addresses (
+  customer_id TEXT PRIMARY KEY REFERENCES customers(id), data TEXT NOT NULL,
+  updated_at TEXT);
+CREATE TABLE IF NOT EXISTS order_actions (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, order_number TEXT, kind TEXT NOT NULL,
+  details TEXT NOT NULL, amount TEXT NOT NULL, method_id TEXT, status TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_actions_customer ON order_actions(customer_id);
 """
 
-TABLES = ("meta", "products", "skus", "customers", "orders", "returns", "handoffs")
+TABLES = (
+    "meta",
+    "products",
+    "skus",
+    "customers",
+    "orders",
+    "returns",
+    "handoffs",
+    "payment_methods",
+    "addresses",
+    "order_actions",
+)
 """Every table, parents before children (insert in this order, delete in reverse)."""
 
 
@@ -63,7 +87,7 @@ class Connection(Protocol):
     def executemany(self, sql: str, params: Iterable[Sequence[object]], /) -> Any: ...
 
 
-class StoreQueries:
+class StoreQueries(ChangeQueries):
     """Every read and write of the store; subclasses supply the engine."""
 
     FOR_UPDATE = ""
@@ -107,6 +131,7 @@ class StoreQueries:
                 "INSERT INTO customers VALUES (?,?,?,?)",
                 [(c.id, c.name, c.email.casefold(), c.zip) for c in data.customers],
             )
+            load_profiles(conn, data.customers)
             conn.executemany(
                 "INSERT INTO orders VALUES (?,?,?,?,?)",
                 [
