@@ -20,6 +20,7 @@ from shopagent.tools.store.changes import ChangeQueries, load_profiles
 from shopagent.tools.store.schema import (
     Customer,
     Order,
+    Payment,
     Product,
     ReturnPolicy,
     StoreData,
@@ -300,7 +301,9 @@ class StoreQueries(ChangeQueries):
             params.append(order_number.strip().upper())
         return [dict(r) for r in self.rows(sql + " ORDER BY created_at, id", params)]
 
-    def cancel_order(self, customer_id: str, number: str, *, on: date) -> Order | None:
+    def cancel_order(
+        self, customer_id: str, number: str, *, on: date, reason: str | None = None
+    ) -> Order | None:
         """Cancel a pending order of this customer; idempotent. None when not theirs.
 
         The order is returned as it is afterwards (unchanged unless it was pending).
@@ -315,7 +318,17 @@ class StoreQueries(ChangeQueries):
             order = Order.model_validate_json(row["data"])
             if order.status != "pending":
                 return order
-            order = order.model_copy(update={"status": "cancelled", "cancelled_at": on})
+            update: dict[str, Any] = {
+                "status": "cancelled",
+                "cancelled_at": on,
+                "cancel_reason": reason,
+            }
+            if order.payment_method_id:
+                refund = Payment(
+                    kind="refund", amount=order.total, method_id=order.payment_method_id
+                )
+                update["payments"] = [*order.payments, refund]
+            order = order.model_copy(update=update)
             conn.execute(
                 "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = 'pending'",
                 ("cancelled", order.model_dump_json(), order.number),

@@ -200,6 +200,9 @@ class Payment(_Record):
     amount: Money
     method_id: str = Field(min_length=1, max_length=64)
     at: datetime | None = None
+    purpose: Literal["order", "difference"] = "order"
+    """``order``: the order's own payment (or its refund); ``difference``: the price
+    difference of an exchange or item change."""
 
 
 class Order(_Record):
@@ -232,8 +235,15 @@ class Order(_Record):
 
     @property
     def payment_method_id(self) -> str | None:
-        """The method of the first payment (None when the store records no payments)."""
-        return next((p.method_id for p in self.payments if p.kind == "payment"), None)
+        """The order's payment method: that of its latest own payment (None when the store
+        records no payments)."""
+        return paid_with(self.payments)
+
+
+def paid_with(payments: list[Payment]) -> str | None:
+    """The method of the latest ``order`` payment in ``payments``."""
+    own = [p.method_id for p in payments if p.kind == "payment" and p.purpose == "order"]
+    return own[-1] if own else None
 
 
 class ReturnRule(_Record):
