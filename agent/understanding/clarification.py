@@ -7,7 +7,16 @@ from typing import Any
 from shopagent.agent.records import FocusItem
 from shopagent.agent.understanding.slots import Slots
 
-ORDER_INTENTS = frozenset({"order_status", "return_request", "cancel_order"})
+ORDER_INTENTS = frozenset(
+    {
+        "order_status",
+        "return_request",
+        "cancel_order",
+        "exchange_request",
+        "modify_order",
+        "change_address",
+    }
+)
 
 ASK_VERIFY = (
     "To look up an order I first need to verify it's you: please tell me the email address "
