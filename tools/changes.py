@@ -99,7 +99,8 @@ def check_swap(
         exchange_problems(order, rules, today=today) if exchange else modify_problems(order, rules)
     )
     found, swap_reasons = _swaps(orders, order, swaps)
-    reasons += swap_reasons
+    if swaps or not reasons:  # an ineligible order needs no item named to say so
+        reasons += swap_reasons
     amount = sum((s.difference for s in found), Decimal(0))
     method = _method(orders, who.id, method_id or paid_with(order.payments))
     if method_id is not None or amount != 0:

@@ -90,3 +90,26 @@ def extract_cancel_reason(text: str) -> str | None:
 def says_default_address(text: str) -> bool:
     lowered = text.casefold()
     return any(w in lowered for w in _data()["default_address_words"])
+
+
+_MISROUTED = frozenset({"order_status", "cancel_order", "return_request", "product_search"})
+
+
+def action_intent(intent: str, text: str, has_order_number: bool) -> str:
+    """A street address in an order message is a change of address: ``modify_order`` (of
+    the named order) or ``change_address`` (the default one), whatever else it mentions."""
+    if intent not in _MISROUTED:
+        return intent
+    if extract_address(text) is None:
+        return "modify_order" if has_order_number and _asks_change(text) else intent
+    if not has_order_number and says_default_address(text):
+        return "change_address"
+    return "modify_order" if has_order_number else "change_address"
+
+
+def _asks_change(text: str) -> bool:
+    lowered = text.casefold()
+    data = _data()
+    if any(w in lowered for w in data["cancel_words"]):
+        return False
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in data["change_words"])

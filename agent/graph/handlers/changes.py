@@ -20,6 +20,7 @@ from shopagent.agent.understanding.action_slots import (
 )
 from shopagent.agent.understanding.lines import Line, best_lines
 from shopagent.tools import changes as ch
+from shopagent.tools.change_rules import exchange_problems, modify_problems
 from shopagent.tools.store.schema import Address
 
 _TARGET = re.compile(
@@ -95,13 +96,21 @@ async def _swap(turn: Turn, number: str, exchange: bool) -> None:
     if order is None:
         return
     text = user_text(turn)
-    item_words, target = _split(text)
-    line = _pick_line(turn, order, item_words)
-    new_sku = _pick_variant(turn, line, _wanted_words(turn, target)) if line else None
-    if line is None or new_sku is None:
-        return
-    method = _method_id(turn, text)
-    swaps = {line.item_id: new_sku}
+    rules = turn.ctx.policy.rules.actions
+    today = turn.ctx.clock().date()
+    barred = (
+        exchange_problems(order, rules, today=today) if exchange else modify_problems(order, rules)
+    )
+    swaps: dict[str, str] = {}
+    method = None
+    if not barred:  # an order that cannot change needs no item or variant asked for
+        item_words, target = _split(text)
+        line = _pick_line(turn, order, item_words)
+        new_sku = _pick_variant(turn, line, _wanted_words(turn, target)) if line else None
+        if line is None or new_sku is None:
+            return
+        method = _method_id(turn, text)
+        swaps = {line.item_id: new_sku}
     name = "check_exchange" if exchange else "check_order_change"
     args = {"order_number": number, "swaps": swaps, "payment_method": method}
     check = await turn.call(
@@ -164,6 +173,10 @@ async def modify_order(turn: Turn) -> None:
         return
     said = extract_address(text)
     method = _method_id(turn, text)
+    order = turn.ctx.orders.order(turn.customer.id, number)
+    if order is not None and order.status == "delivered" and said is None and method is None:
+        await _swap(turn, number, exchange=True)  # a delivered item changes by exchange
+        return
     if said is not None:
         order = turn.ctx.orders.order(turn.customer.id, number)
         address = _complete(said, order.shipping_address if order else None)

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.state import AgentState, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
+from shopagent.agent.understanding.action_slots import action_intent
 from shopagent.agent.understanding.clarification import ORDER_INTENTS, missing_slot_question
 from shopagent.agent.understanding.intents import Understanding
 from shopagent.agent.understanding.model_router import classify_async
@@ -83,6 +84,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         timeout = None if left is None else left * ROUTER_SHARE
         u = await classify_async(ctx.router, text, timeout=timeout)
     intent = "out_of_scope" if verdict.is_injection else choose_intent(u, slots, state)
+    intent = action_intent(intent, text, bool(slots.order_number))
 
     customer = state.get("customer")
     if ctx.authenticated is None and state.get("signed_in"):
