@@ -140,6 +140,17 @@ def _propose(turn: Turn, check: Any) -> None:
         "method_id": check.method_id,
         "address": check.address.model_dump(mode="json") if check.address else None,
         "amount": str(check.amount),
+        "method_label": check.method_label,
+        "items": [
+            {
+                "item_id": s.item_id,
+                "name": s.name,
+                "new_sku": s.new_sku,
+                "new_name": s.new_name,
+                "price_difference": str(s.difference),
+            }
+            for s in check.swaps
+        ],
         "question": change_question(check),
     }
 
