@@ -53,10 +53,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _YES_NO = re.compile(r"\(yes/no\)|\byes or no\b|\bshall i\b|\bdo you (?:approve|confirm)\b", re.I)
 _WRITE_WORDS = {
     "cancel_order": re.compile(r"\bcancel", re.I),
-    "return_request": re.compile(r"\b(?:return|refund|send\s+back)", re.I),
-    "exchange_request": re.compile(r"\b(?:exchange|swap)", re.I),
-    "modify_order": re.compile(r"\b(?:ship\s+(?:it|my|order)|change|switch|pay\s+with)", re.I),
-    "change_address": re.compile(r"\baddress", re.I),
+    "return_request": re.compile(r"\b(?:return|refund|exchange|send\s+back)", re.I),
 }
 _ACCOUNT = re.compile(
     r"\b(?:orders?|account|tracking|track|deliver\w*|ship\w*|address|phone|email|customer|"
@@ -64,14 +61,7 @@ _ACCOUNT = re.compile(
     r"yes|yeah|yep|ok(?:ay)?|sure|confirm\w*|approved?|go\s+ahead|do\s+it)\b",
     re.I,
 )
-DAMAGING_INTENTS = (
-    "cancel_order",
-    "return_request",
-    "exchange_request",
-    "modify_order",
-    "change_address",
-    "order_status",
-)
+DAMAGING_INTENTS = ("cancel_order", "return_request", "order_status")
 TOOL_PRIORITY = (
     "cancel_order",
     "start_return",
@@ -105,7 +95,7 @@ def route(message: str) -> dict[str, Any]:
     else:
         intents = ["product_question", "return_policy", "order_status"]
     return {
-        "intents": intents[:3],  # the message's own writes first, then the damaging ones
+        "intents": intents[:3],
         "confidence": 1.0,
         "product_query": message,
         "order_number": order.upper() if order else None,
@@ -144,7 +134,7 @@ def tool_call_for(
         return {"name": "RouteDecision", "args": route(message)}
     # a write the message asks for is proposed first (tool-calling act mode), so the owner's
     # own return is attempted too, not only a cancellation
-    asked = [_PROPOSE[i] for i, w in _WRITE_WORDS.items() if i in _PROPOSE and w.search(message)]
+    asked = [_PROPOSE[i] for i, words in _WRITE_WORDS.items() if words.search(message)]
     order = (*TOOL_PRIORITY[:2], *asked, *TOOL_PRIORITY[2:])
     damaging = list(dict.fromkeys(n for n in order if n in by_name))
     name = damaging[attempt % len(damaging)] if damaging else next(iter(by_name))
