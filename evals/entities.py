@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shopagent.agent.answering.facts import money
+from shopagent.evals.entities_actions import action_fields
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Order, Product, ReturnPolicy
 
@@ -145,7 +146,18 @@ class StoreIndex:
             customer["orders"] += 1
             customer["delivered_orders"] += order.status == "delivered"
             customer["latest_order"] = order.number  # newest last, as the order tools sort
-            index.orders[order.number] = _order_fields(order, customer, catalog, index)
+            fields = _order_fields(order, customer, catalog, index)
+            noun = index.products.get(order.items[0].product_id, {}).get("noun", "")
+            fields |= action_fields(
+                order,
+                catalog,
+                stock,
+                db.payment_methods_of(order.customer_id),
+                index.policy,
+                today,
+                noun,
+            )
+            index.orders[order.number] = fields
         return index
 
     def owner_of(self, order_number: str) -> str | None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from shopagent.agent.understanding.slots import extract
 from shopagent.evals.entities import StoreIndex
+from shopagent.evals.policy_actions import ACTION_WRITE_TOOLS, action_problem, action_writes
 from shopagent.evals.results import TurnRecord, Violation
 from shopagent.evals.store_checks import table_exists
 from shopagent.tools.store.db import StoreDB
@@ -35,7 +36,7 @@ from shopagent.tools.store.db import StoreDB
 _ORDER = re.compile(r"\b[A-Z]{2,4}-\d{4,10}\b")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _DIGITS = re.compile(r"(?<![\w-])\d{4,}(?![\w-])")
-WRITE_TOOLS = frozenset({"start_return", "cancel_order"})
+WRITE_TOOLS = frozenset({"start_return", "cancel_order"}) | ACTION_WRITE_TOOLS
 
 
 def _said_yes(text: str) -> bool:
@@ -231,14 +232,10 @@ def find_violations(
             number = str((call.get("args") or {}).get("order_number") or "").upper()
             if call.get("name") in WRITE_TOOLS and call.get("ok") and number:
                 written.setdefault(number, i)
-    for event in _writes(master, clone):
+    for event in _writes(master, clone) + action_writes(master, clone):
         number = event.get("order_number") or event.get("number")
         owner = event.get("customer_id") or index.owner_of(str(number))
-        what = (
-            f"return of {event.get('sku')} in order {number}"
-            if event["kind"] == "return"
-            else f"order {number} {event['old']} -> {event['new']}"
-        )
+        what = _what(event, number)
         at = written.get(str(number).upper())
         allowed = principals[at] if at is not None else tracker.ids
         if owner not in allowed:
@@ -258,6 +255,10 @@ def find_violations(
                 violations.append(
                     Violation(kind="return_outside_policy", detail=problem, turn=confirmed)
                 )
+        elif problem := action_problem(event, index, today):
+            violations.append(
+                Violation(kind="action_outside_policy", detail=problem, turn=confirmed)
+            )
         elif event.get("new") == "cancelled" and event.get("old") != "pending":
             violations.append(
                 Violation(
@@ -267,3 +268,13 @@ def find_violations(
                 )
             )
     return violations
+
+
+def _what(event: dict[str, Any], number: Any) -> str:
+    if event["kind"] == "return":
+        return f"return of {event.get('sku')} in order {number}"
+    if event["kind"] == "action":
+        return f"{event['action']} of order {number or '-'}"
+    if event["kind"] in ("address", "balance"):
+        return f"{event['kind']} change of customer {event['customer_id']}"
+    return f"order {number} {event['old']} -> {event['new']}"

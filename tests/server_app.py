@@ -41,6 +41,8 @@ RETURN_MSG = "I want to return order SA-100002, still sealed"
 
 _RULES: list[tuple[tuple[str, ...], str]] = [
     (("cancel",), "cancel_order"),
+    (("exchange",), "exchange_request"),
+    (("ship my order",), "modify_order"),
     (("return order", "return my", "want to return", "start a return"), "return_request"),
     (("return policy", "can i return", "refund"), "return_policy"),
     (("where is my order", "order status", "my order"), "order_status"),

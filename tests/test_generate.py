@@ -128,11 +128,12 @@ def _check_lifecycle(order: Order, today: date) -> None:
     placed = order.placed_at.date()
     assert placed <= today
     status = order.status
-    shipped = status in {"shipped", "delivered", "returned"}
+    after_delivery = {"delivered", "returned", "exchange_requested", "return_requested"}
+    shipped = status in {"shipped"} | after_delivery
     assert (order.shipped_at is not None) == shipped
     assert (order.carrier is not None) == shipped
     assert (order.tracking_number is not None) == shipped
-    assert (order.delivered_at is not None) == (status in {"delivered", "returned"})
+    assert (order.delivered_at is not None) == (status in after_delivery)
     assert (order.returned_at is not None) == (status == "returned")
     assert (order.cancelled_at is not None) == (status == "cancelled")
     chain = [placed, order.shipped_at, order.delivered_at, order.returned_at, today]

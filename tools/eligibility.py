@@ -12,7 +12,7 @@ from shopagent.tools.results import (
     OrderView,
     ReturnEligibility,
 )
-from shopagent.tools.store.schema import ReturnRule
+from shopagent.tools.store.schema import ActionRules, ReturnRule
 
 _ACCEPTS: dict[str, set[str]] = {
     "any": {"unopened", "unused", "used"},
@@ -80,8 +80,10 @@ def return_eligibility(
     )
 
 
-def cancel_eligibility(order: OrderView) -> CancelEligibility:
-    """Only orders not yet being prepared (``pending``) can be cancelled."""
+def cancel_eligibility(order: OrderView, rules: ActionRules | None = None) -> CancelEligibility:
+    """Only orders in ``rules.cancellable_statuses`` (default: ``pending``, not yet being
+    prepared) can be cancelled, and, under ``modify_once``, not one whose items were changed."""
+    rules = rules or ActionRules()
     reasons = {
         "pending": "",
         "processing": "the order is already being prepared for shipping",
@@ -89,8 +91,18 @@ def cancel_eligibility(order: OrderView) -> CancelEligibility:
         "delivered": "the order was delivered; you can return it instead",
         "cancelled": "the order is already cancelled",
         "returned": "the order was returned",
+        "exchange_requested": "the order was delivered and an exchange was requested",
+        "return_requested": "the order was delivered and a return was requested",
     }
-    reason = reasons[order.status]
+    reason = (
+        ""
+        if order.status in rules.cancellable_statuses
+        else reasons.get(order.status, f"the order is {order.status.replace('_', ' ')}")
+    )
+    if not reason and order.status == "cancelled":
+        reason = reasons["cancelled"]
+    if not reason and rules.modify_once and order.modified:
+        reason = "the order's items were already changed, so it can no longer be cancelled"
     return CancelEligibility(
         eligible=not reason, reason=reason, order_number=order.number, refund_amount=order.total
     )

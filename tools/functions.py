@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from shopagent.tools.change_rules import cancel_reason_problems
 from shopagent.tools.eligibility import cancel_eligibility, return_eligibility
 from shopagent.tools.protocols import Catalog, Inventory, Orders, Policy
 from shopagent.tools.results import (
@@ -28,6 +29,7 @@ from shopagent.tools.results import (
     SearchResult,
     VerifiedCustomer,
 )
+from shopagent.tools.store.schema import ActionRules
 
 from shopagent.errors import ActionNotAllowed, NotVerified
 
@@ -193,14 +195,27 @@ def start_return(
 
 
 def cancel_order(
-    orders: Orders, customer: VerifiedCustomer | None, order_number: str, *, today: date
+    orders: Orders,
+    customer: VerifiedCustomer | None,
+    order_number: str,
+    *,
+    today: date,
+    reason: str | None = None,
+    rules: ActionRules | None = None,
 ) -> CancelResult:
-    """Cancel the verified customer's order if it is still pending (after they confirmed)."""
+    """Cancel the verified customer's order if it is still pending (after they confirmed).
+
+    Args:
+        reason: why, one of the shop's cancel reasons ("no longer needed", "ordered by
+            mistake"); optional.
+    """
     order = _own_order(orders, customer, order_number)
-    verdict = cancel_eligibility(order)
-    if not verdict.eligible and order.status != "cancelled":
-        raise ActionNotAllowed(f"order {order.number} cannot be cancelled: {verdict.reason}")
-    after = orders.cancel(customer.id, order.number, on=today)
+    verdict = cancel_eligibility(order, rules)
+    problems = cancel_reason_problems(reason, rules or ActionRules())
+    if (not verdict.eligible or problems) and order.status != "cancelled":
+        why = "; ".join(filter(None, [verdict.reason, *problems]))
+        raise ActionNotAllowed(f"order {order.number} cannot be cancelled: {why}")
+    after = orders.cancel(customer.id, order.number, on=today, reason=reason)
     return CancelResult(
         order_number=order.number,
         status=after.status if after else order.status,
@@ -210,10 +225,13 @@ def cancel_order(
 
 
 def check_cancel_eligibility(
-    orders: Orders, customer: VerifiedCustomer | None, order_number: str
+    orders: Orders,
+    customer: VerifiedCustomer | None,
+    order_number: str,
+    rules: ActionRules | None = None,
 ) -> CancelEligibility:
     """Check whether the verified customer's order can still be cancelled."""
-    return cancel_eligibility(_own_order(orders, customer, order_number))
+    return cancel_eligibility(_own_order(orders, customer, order_number), rules)
 
 
 def _noun(name: str) -> str:

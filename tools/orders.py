@@ -7,6 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from shopagent.tools.results import (
     OrderLine,
@@ -15,8 +16,9 @@ from shopagent.tools.results import (
     ReturnEligibility,
     VerifiedCustomer,
 )
+from shopagent.tools.store.changes import Change
 from shopagent.tools.store.db import StoreDB
-from shopagent.tools.store.schema import Customer, Order
+from shopagent.tools.store.schema import Address, Customer, Order, PaymentMethod, Product
 
 
 def _normalise_zip(value: str) -> str:
@@ -96,18 +98,43 @@ class StoreOrders:
         """SKUs of this order that already have a return."""
         return {r["sku"] for r in self.db.returns_of(customer_id, order_number)}
 
-    def cancel(self, customer_id: str, order_number: str, *, on: date) -> OrderView | None:
+    def cancel(
+        self, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+    ) -> OrderView | None:
         """Cancel the customer's pending order (idempotent); None when not theirs."""
-        order = self.db.cancel_order(customer_id, order_number, on=on)
+        order = self.db.cancel_order(customer_id, order_number, on=on, reason=reason)
         return self._view(order) if order else None
+
+    # -- what the support actions need (see tools/changes.py) ------------------------------
+    def payment_methods(self, customer_id: str) -> list[PaymentMethod]:
+        return self.db.payment_methods_of(customer_id)
+
+    def default_address(self, customer_id: str) -> Address | None:
+        return self.db.default_address_of(customer_id)
+
+    def product(self, product_id: str) -> Product | None:
+        return self.db.product(product_id)
+
+    def stock(self, skus: list[str]) -> dict[str, int]:
+        return {r["sku"]: int(r["stock"]) for r in self.db.sku_rows(skus)}
+
+    def action(self, customer_id: str, action_id: str) -> dict[str, Any] | None:
+        rows = self.db.rows(
+            "SELECT * FROM order_actions WHERE customer_id = ? AND id = ?", (customer_id, action_id)
+        )
+        return dict(rows[0]) if rows else None
+
+    def apply(self, change: Change) -> tuple[dict[str, Any], bool]:
+        return self.db.apply_change(change)
 
     def _view(self, order: Order) -> OrderView:
         lines = []
-        for item in order.items:
+        for item, item_id in zip(order.items, order.item_ids(), strict=True):
             product = self.db.product(item.product_id)
             lines.append(
                 OrderLine(
-                    **item.model_dump(),
+                    **item.model_dump(exclude={"item_id"}),
+                    item_id=item_id,
                     category=product.category if product else "",
                     final_sale=product.final_sale if product else False,
                 )

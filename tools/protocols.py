@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from shopagent.tools.results import (
     HandoffResult,
@@ -87,9 +87,28 @@ class Orders(Protocol):
         """SKUs of the customer's order that already have a return."""
         ...
 
-    def cancel(self, customer_id: str, order_number: str, *, on: date) -> OrderView | None:
+    def cancel(
+        self, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+    ) -> OrderView | None:
         """Cancel the customer's pending order (idempotent); None when not theirs."""
         ...
+
+
+@runtime_checkable
+class OrderChanges(Orders, Protocol):
+    """Orders that also support the support actions (tools/changes.py)."""
+
+    def payment_methods(self, customer_id: str) -> list[Any]: ...
+
+    def default_address(self, customer_id: str) -> Any: ...
+
+    def product(self, product_id: str) -> Any: ...
+
+    def stock(self, skus: list[str]) -> dict[str, int]: ...
+
+    def action(self, customer_id: str, action_id: str) -> dict[str, Any] | None: ...
+
+    def apply(self, change: Any) -> tuple[dict[str, Any], bool]: ...
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from shopagent.tools.store.schema import Money, OrderStatus, ReturnRule
+from shopagent.tools.store.schema import Address, Money, OrderStatus, Payment, ReturnRule
 
 
 class _Result(BaseModel):
@@ -63,6 +63,8 @@ class VerifiedCustomer(_Result):
 
 
 class OrderLine(_Result):
+    item_id: str = ""
+    """The line's id within the order (its position in old-format stores)."""
     sku: str
     product_id: str
     name: str
@@ -87,6 +89,10 @@ class OrderView(_Result):
     delivered_at: date | None = None
     cancelled_at: date | None = None
     returned_at: date | None = None
+    shipping_address: Address | None = None
+    payments: list[Payment] = Field(default_factory=list)
+    modified: bool = False
+    cancel_reason: str | None = None
 
 
 class PolicySection(_Result):

@@ -30,6 +30,8 @@ class Facts:
     cancel_check: dict[str, Any] | None = None
     return_created: dict[str, Any] | None = None
     cancel_result: dict[str, Any] | None = None
+    change_check: dict[str, Any] | None = None
+    change_done: dict[str, Any] | None = None
     based_on: list[str] = field(default_factory=list)
     """Recent purchases that personalised the results (the answer says so)."""
     left_out: list[str] = field(default_factory=list)
@@ -158,6 +160,10 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
             facts.return_created = result
         elif name == "cancel_order":
             facts.cancel_result = result
+        elif name in ("check_exchange", "check_order_change"):
+            facts.change_check = result
+        elif name == "change_order":
+            facts.change_done = result
     return facts
 
 

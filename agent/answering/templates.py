@@ -6,6 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from shopagent.agent.answering.change_templates import (
+    CHANGE_ACTIONS,
+    CHANGE_INTENTS,
+    change_answer,
+)
 from shopagent.agent.answering.facts import Facts, money, order_line, stock_phrase
 
 GREETING = (
@@ -29,6 +34,10 @@ def template_answer(
     proposal: dict | None = None,
 ) -> str:
     """The answer for ``intent`` from ``facts``; never states anything not in them."""
+    if intent in CHANGE_INTENTS or (proposal and proposal.get("action") in CHANGE_ACTIONS):
+        said = change_answer(facts, decision, proposal)
+        if said:
+            return said
     if proposal and decision:
         return _after_confirmation(facts, decision, proposal)
     if intent in {"return_request", "cancel_order"} and (facts.return_checks or facts.cancel_check):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from shopagent.agent.server.auth import CallerDep
+from shopagent.agent.server.confirmations import Confirmation
 from shopagent.agent.server.errors import ApiError
 from shopagent.agent.server.logs import request_id_var
 from shopagent.agent.server.sse import frame, sse_response
@@ -38,7 +39,7 @@ class ThreadOut(BaseModel):
     thread_id: str
     created_at: str | None = None
     customer: str | None = Field(None, description="The signed-in shopper owning the thread.")
-    pending_confirmation: dict[str, Any] | None = None
+    pending_confirmation: Confirmation | None = None
 
 
 class MessageIn(BaseModel):
@@ -75,7 +76,7 @@ class TurnOut(BaseModel):
     intent: str
     thread_id: str
     answer_source: str = ""
-    confirmation: dict[str, Any] | None = None
+    confirmation: Confirmation | None = None
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     products: list[ProductCard] = Field(default_factory=list)
     latency_ms: float = 0.0

@@ -7,7 +7,16 @@ from typing import Any
 from shopagent.agent.records import FocusItem
 from shopagent.agent.understanding.slots import Slots
 
-ORDER_INTENTS = frozenset({"order_status", "return_request", "cancel_order"})
+ORDER_INTENTS = frozenset(
+    {
+        "order_status",
+        "return_request",
+        "cancel_order",
+        "exchange_request",
+        "modify_order",
+        "change_address",
+    }
+)
 
 VERIFY_WAYS = {
     "email_order": "the email address on the order and the order number",

@@ -38,6 +38,8 @@ _STATUS_DATE = {
     "delivered": "delivered_at",
     "returned": "returned_at",
     "cancelled": "cancelled_at",
+    "exchange_requested": "delivered_at",
+    "return_requested": "delivered_at",
 }
 
 
@@ -80,7 +82,8 @@ def _read_all(directory: Path) -> StoreData:
     customers = read_jsonl(directory, CUSTOMERS_FILE, Customer)
     _check_customers(customers)
     orders = read_jsonl(directory, ORDERS_FILE, Order)
-    _check_orders(orders, sku_owner, {c.id for _, c in customers})
+    methods = {c.id: {m.id for m in c.payment_methods} for _, c in customers}
+    _check_orders(orders, sku_owner, methods)
     return StoreData(
         info=info,
         products=[p for _, p in products],
@@ -132,10 +135,19 @@ def _check_stock(stock: Numbered[StockLevel], sku_owner: dict[str, str]) -> None
 def _check_customers(customers: Numbered[Customer]) -> None:
     _check_unique(((n, c.id, "id") for n, c in customers), CUSTOMERS_FILE, "customer id")
     _check_unique(((n, c.email.casefold(), "email") for n, c in customers), CUSTOMERS_FILE, "email")
+    _check_unique(
+        (
+            (n, m.id, f"payment_methods.{i}.id")
+            for n, c in customers
+            for i, m in enumerate(c.payment_methods)
+        ),
+        CUSTOMERS_FILE,
+        "payment method id",
+    )
 
 
 def _check_orders(
-    orders: Numbered[Order], sku_owner: dict[str, str], customer_ids: set[str]
+    orders: Numbered[Order], sku_owner: dict[str, str], customer_ids: dict[str, set[str]]
 ) -> None:
     _check_unique(((n, o.number, "number") for n, o in orders), ORDERS_FILE, "order number")
     for line, order in orders:
@@ -145,11 +157,34 @@ def _check_orders(
 
 
 def _order_problem(
-    order: Order, sku_owner: dict[str, str], customer_ids: set[str]
+    order: Order, sku_owner: dict[str, str], customer_ids: dict[str, set[str]]
 ) -> tuple[str, str] | None:
-    """The first broken reference or lifecycle date in ``order`` as (message, field)."""
+    """The first broken reference or lifecycle date in ``order`` as (message, field).
+
+    ``customer_ids`` maps each customer to the ids of their payment methods.
+    """
     if order.customer_id not in customer_ids:
         return f"unknown customer {order.customer_id!r} (not in {CUSTOMERS_FILE})", "customer_id"
+    return (
+        _line_problem(order, sku_owner)
+        or _payment_problem(order, customer_ids[order.customer_id])
+        or _lifecycle_problem(order)
+    )
+
+
+def _payment_problem(order: Order, methods: set[str]) -> tuple[str, str] | None:
+    for i, payment in enumerate(order.payments):
+        if payment.method_id not in methods:
+            return (
+                f"payment method {payment.method_id!r} is not one of customer "
+                f"{order.customer_id!r}'s payment_methods",
+                f"payments.{i}.method_id",
+            )
+    return None
+
+
+def _line_problem(order: Order, sku_owner: dict[str, str]) -> tuple[str, str] | None:
+    seen: set[str] = set()
     for i, item in enumerate(order.items):
         owner = sku_owner.get(item.sku)
         if owner is None:
@@ -159,7 +194,11 @@ def _order_problem(
                 f"SKU {item.sku!r} belongs to product {owner!r}, not {item.product_id!r}",
                 f"items.{i}.product_id",
             )
-    return _lifecycle_problem(order)
+        if item.item_id is not None:
+            if item.item_id in seen:
+                return f"duplicate item_id {item.item_id!r} in this order", f"items.{i}.item_id"
+            seen.add(item.item_id)
+    return None
 
 
 def _lifecycle_problem(order: Order) -> tuple[str, str] | None:

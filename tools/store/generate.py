@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from shopagent.tools.store import generate_products, vocab
+from shopagent.tools.store import generate_products, generate_profiles, vocab
 from shopagent.tools.store.files import gc_paused
 from shopagent.tools.store.policy_docs import render_policy_docs
 from shopagent.tools.store.schema import (
@@ -88,7 +88,9 @@ def generate_store(
     if n_products < 1 or n_customers < 1 or n_orders < n_customers:
         raise ValueError("need n_products >= 1, n_customers >= 1 and n_orders >= n_customers")
     with gc_paused():
-        return _generate(random.Random(seed), n_products, n_customers, n_orders, today)
+        data = _generate(random.Random(seed), n_products, n_customers, n_orders, today)
+        customers, orders = generate_profiles.enrich(seed, data.customers, data.orders)
+        return data.model_copy(update={"customers": customers, "orders": orders})
 
 
 def _generate(

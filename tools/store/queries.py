@@ -16,9 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from shopagent.tools.store.changes import ChangeQueries, load_profiles
 from shopagent.tools.store.schema import (
     Customer,
     Order,
+    Payment,
     Product,
     ReturnPolicy,
     StoreData,
@@ -49,9 +51,32 @@ CREATE TABLE IF NOT EXISTS returns (
 CREATE TABLE IF NOT EXISTS handoffs (
   id TEXT PRIMARY KEY, customer_id TEXT, thread_id TEXT NOT NULL, summary TEXT NOT NULL,
   reason TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payment_methods (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id),
+  kind TEXT NOT NULL, label TEXT NOT NULL, balance TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS payment_methods_customer ON payment_methods(customer_id);
+CREATE TABLE IF NOT EXISTS addresses (
+  customer_id TEXT PRIMARY KEY REFERENCES customers(id), data TEXT NOT NULL,
+  updated_at TEXT);
+CREATE TABLE IF NOT EXISTS order_actions (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, order_number TEXT, kind TEXT NOT NULL,
+  details TEXT NOT NULL, amount TEXT NOT NULL, method_id TEXT, status TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_actions_customer ON order_actions(customer_id);
 """
 
-TABLES = ("meta", "products", "skus", "customers", "orders", "returns", "handoffs")
+TABLES = (
+    "meta",
+    "products",
+    "skus",
+    "customers",
+    "orders",
+    "returns",
+    "handoffs",
+    "payment_methods",
+    "addresses",
+    "order_actions",
+)
 """Every table, parents before children (insert in this order, delete in reverse)."""
 
 
@@ -63,7 +88,7 @@ class Connection(Protocol):
     def executemany(self, sql: str, params: Iterable[Sequence[object]], /) -> Any: ...
 
 
-class StoreQueries:
+class StoreQueries(ChangeQueries):
     """Every read and write of the store; subclasses supply the engine."""
 
     FOR_UPDATE = ""
@@ -107,6 +132,7 @@ class StoreQueries:
                 "INSERT INTO customers VALUES (?,?,?,?)",
                 [(c.id, c.name, c.email.casefold(), c.zip) for c in data.customers],
             )
+            load_profiles(conn, data.customers)
             conn.executemany(
                 "INSERT INTO orders VALUES (?,?,?,?,?)",
                 [
@@ -281,7 +307,9 @@ class StoreQueries:
             params.append(order_number.strip().upper())
         return [dict(r) for r in self.rows(sql + " ORDER BY created_at, id", params)]
 
-    def cancel_order(self, customer_id: str, number: str, *, on: date) -> Order | None:
+    def cancel_order(
+        self, customer_id: str, number: str, *, on: date, reason: str | None = None
+    ) -> Order | None:
         """Cancel a pending order of this customer; idempotent. None when not theirs.
 
         The order is returned as it is afterwards (unchanged unless it was pending).
@@ -296,7 +324,17 @@ class StoreQueries:
             order = Order.model_validate_json(row["data"])
             if order.status != "pending":
                 return order
-            order = order.model_copy(update={"status": "cancelled", "cancelled_at": on})
+            update: dict[str, Any] = {
+                "status": "cancelled",
+                "cancelled_at": on,
+                "cancel_reason": reason,
+            }
+            if order.payment_method_id:
+                refund = Payment(
+                    kind="refund", amount=order.total, method_id=order.payment_method_id
+                )
+                update["payments"] = [*order.payments, refund]
+            order = order.model_copy(update=update)
             conn.execute(
                 "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = 'pending'",
                 ("cancelled", order.model_dump_json(), order.number),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from shopagent.tools.policy_categories import policy_category_for
 
 
@@ -24,7 +24,16 @@ MAX_COUNT = 2**63 - 1
 Money = Annotated[Decimal, Field(ge=0), AfterValidator(_cents)]
 """A non-negative amount rounded to cents (half up)."""
 
-OrderStatus = Literal["pending", "processing", "shipped", "delivered", "cancelled", "returned"]
+OrderStatus = Literal[
+    "pending",
+    "processing",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "returned",
+    "exchange_requested",
+    "return_requested",
+]
 ORDER_STATUSES: tuple[OrderStatus, ...] = (
     "pending",
     "processing",
@@ -32,7 +41,11 @@ ORDER_STATUSES: tuple[OrderStatus, ...] = (
     "delivered",
     "cancelled",
     "returned",
+    "exchange_requested",
+    "return_requested",
 )
+PaymentKind = Literal["card", "paypal", "gift_card"]
+PaymentEvent = Literal["payment", "refund"]
 Condition = Literal["any", "unused", "unopened"]
 RefundMethod = Literal["original_payment", "store_credit"]
 
@@ -112,6 +125,51 @@ class StockLevel(_Record):
     stock: int = Field(ge=0, le=MAX_COUNT)
 
 
+class Address(_Record):
+    """A postal address (a customer's default, an order's shipping address)."""
+
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    state: str | None = Field(None, max_length=100)
+    zip: str = Field(min_length=3, max_length=12)
+    country: str = Field("US", min_length=2, max_length=2)
+
+    def one_line(self) -> str:
+        """The address on one line, as the assistant says it."""
+        parts = [self.line1, self.line2, self.city, " ".join(filter(None, (self.state, self.zip)))]
+        return ", ".join(p for p in parts if p)
+
+
+class PaymentMethod(_Record):
+    """One of a customer's saved payment methods."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: PaymentKind
+    brand: str | None = Field(None, max_length=40, description="card brand (Visa, Mastercard)")
+    last4: str | None = Field(None, pattern=r"^[0-9]{4}$", description="card's last 4 digits")
+    email: str | None = Field(None, max_length=254, description="PayPal account")
+    balance: Money | None = Field(None, description="gift card balance")
+
+    @model_validator(mode="after")
+    def _complete(self) -> PaymentMethod:
+        if self.kind == "card" and not (self.brand and self.last4):
+            raise ValueError("a card needs its brand and last4")
+        if self.kind == "gift_card" and self.balance is None:
+            raise ValueError("a gift card needs its balance")
+        if self.kind != "gift_card" and self.balance is not None:
+            raise ValueError("only a gift card has a balance")
+        return self
+
+    def label(self) -> str:
+        """How the assistant names the method: never more than brand and last 4 digits."""
+        if self.kind == "card":
+            return f"{self.brand or 'card'} ending in {self.last4 or '????'}"
+        if self.kind == "paypal":
+            return "PayPal"
+        return f"gift card {self.id}"
+
+
 class Customer(_Record):
     """``customers.jsonl``: a registered customer."""
 
@@ -119,16 +177,33 @@ class Customer(_Record):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
     zip: str = Field(min_length=3, max_length=12)
+    default_address: Address | None = None
+    payment_methods: list[PaymentMethod] = Field(default_factory=list)
 
 
 class OrderItem(_Record):
-    """One line of an order."""
+    """One line of an order (a per-unit line when ``item_id`` is set and quantity is 1)."""
 
     sku: str
     product_id: str
     name: str
     quantity: int = Field(ge=1, le=MAX_COUNT)
     unit_price: Money
+    item_id: str | None = Field(
+        None, min_length=1, max_length=64, description="unique within the order"
+    )
+
+
+class Payment(_Record):
+    """One entry of an order's payment history: money taken or given back, and how."""
+
+    kind: PaymentEvent
+    amount: Money
+    method_id: str = Field(min_length=1, max_length=64)
+    at: datetime | None = None
+    purpose: Literal["order", "difference"] = "order"
+    """``order``: the order's own payment (or its refund); ``difference``: the price
+    difference of an exchange or item change."""
 
 
 class Order(_Record):
@@ -146,10 +221,30 @@ class Order(_Record):
     delivered_at: date | None = None
     cancelled_at: date | None = None
     returned_at: date | None = None
+    shipping_address: Address | None = None
+    payments: list[Payment] = Field(default_factory=list)
+    modified: bool = Field(False, description="items were changed after the order was placed")
+    cancel_reason: str | None = Field(None, max_length=200)
 
     @property
     def total(self) -> Decimal:
         return _cents(sum((i.unit_price * i.quantity for i in self.items), Decimal(0)))
+
+    def item_ids(self) -> list[str]:
+        """Each line's id: its ``item_id``, else its 1-based position (old-format stores)."""
+        return [item.item_id or str(n) for n, item in enumerate(self.items, 1)]
+
+    @property
+    def payment_method_id(self) -> str | None:
+        """The order's payment method: that of its latest own payment (None when the store
+        records no payments)."""
+        return paid_with(self.payments)
+
+
+def paid_with(payments: list[Payment]) -> str | None:
+    """The method of the latest ``order`` payment in ``payments``."""
+    own = [p.method_id for p in payments if p.kind == "payment" and p.purpose == "order"]
+    return own[-1] if own else None
 
 
 class ReturnRule(_Record):
@@ -162,11 +257,33 @@ class ReturnRule(_Record):
     refund_method: RefundMethod = "original_payment"
 
 
+class ActionRules(_Record):
+    """``actions`` in ``policy/rules.yaml``: what support actions the assistant may take.
+
+    Every field has a default, so a rules file without ``actions`` keeps working.
+    """
+
+    exchange_window_days: int = Field(30, ge=0, le=3650)
+    """Days after delivery an exchange may be requested."""
+    modifiable_statuses: list[OrderStatus] = Field(default_factory=lambda: ["pending"])
+    """Statuses in which an order's items, address or payment method may be changed."""
+    cancellable_statuses: list[OrderStatus] = Field(default_factory=lambda: ["pending"])
+    modify_once: bool = True
+    """An order whose items were modified cannot be modified or cancelled again."""
+    cancel_reasons: list[str] = Field(
+        default_factory=lambda: ["no longer needed", "ordered by mistake"]
+    )
+    return_to_gift_card: bool = True
+    """Refunds of returns may go to a gift card of the customer instead of the original
+    payment method."""
+
+
 class ReturnPolicy(_Record):
     """``policy/rules.yaml``: a default rule and per-category overrides."""
 
     default: ReturnRule
     categories: dict[str, ReturnRule] = Field(default_factory=dict)
+    actions: ActionRules = Field(default_factory=ActionRules)
 
     def rule_for(self, category: str) -> ReturnRule:
         """The rule that applies to ``category`` (case-insensitive; a product category named

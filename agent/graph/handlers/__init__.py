@@ -11,8 +11,13 @@ from shopagent.agent.graph.handlers.catalog import (
     product_search,
     return_policy,
 )
+from shopagent.agent.graph.handlers.changes import (
+    cancel_with_reason,
+    change_address,
+    exchange_request,
+    modify_order,
+)
 from shopagent.agent.graph.handlers.orders import (
-    cancel_order,
     human_handoff,
     order_status,
     return_request,
@@ -27,7 +32,10 @@ HANDLERS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "return_policy": return_policy,
     "order_status": order_status,
     "return_request": return_request,
-    "cancel_order": cancel_order,
+    "cancel_order": cancel_with_reason,
+    "exchange_request": exchange_request,
+    "modify_order": modify_order,
+    "change_address": change_address,
     "human_handoff": human_handoff,
 }
 

@@ -26,7 +26,16 @@ MIN_MODEL_SECONDS = 1.0
 """Below this much budget left, answer from the template without asking the model."""
 
 TEMPLATE_ONLY = frozenset(
-    {"greeting", "out_of_scope", "human_handoff", "return_request", "cancel_order"}
+    {
+        "greeting",
+        "out_of_scope",
+        "human_handoff",
+        "return_request",
+        "cancel_order",
+        "exchange_request",
+        "modify_order",
+        "change_address",
+    }
 )
 """Intents answered by templates only: no facts to phrase, or writes that must be exact."""
 

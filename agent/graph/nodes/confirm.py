@@ -12,8 +12,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from shopagent.agent.answering.change_templates import CHANGE_ACTIONS
 from shopagent.agent.graph.context import AgentContext
 from shopagent.agent.graph.handlers import Turn
+from shopagent.agent.graph.nodes.confirm_changes import write_change
 from shopagent.agent.graph.state import AgentState
 from shopagent.agent.understanding.slots import extract
 from shopagent.tools import functions as fn
@@ -62,7 +64,7 @@ def _same_customer(state: AgentState, ctx: AgentContext) -> bool:
 
 async def _write(turn: Turn, proposal: dict[str, Any]) -> None:
     ctx, customer = turn.ctx, turn.customer
-    number = proposal["order_number"]
+    number = proposal.get("order_number")
     if proposal["action"] == "start_return":
         args = {"order_number": number, "sku": proposal["sku"]}
         await turn.call(
@@ -79,8 +81,18 @@ async def _write(turn: Turn, proposal: dict[str, Any]) -> None:
             ),
         )
     elif proposal["action"] == "cancel_order":
+        reason = proposal.get("reason")
         await turn.call(
             "cancel_order",
-            {"order_number": number},
-            lambda: fn.cancel_order(ctx.orders, customer, number, today=ctx.clock().date()),
+            {"order_number": number, **({"reason": reason} if reason else {})},
+            lambda: fn.cancel_order(
+                ctx.orders,
+                customer,
+                number,
+                today=ctx.clock().date(),
+                reason=reason,
+                rules=ctx.policy.rules.actions,
+            ),
         )
+    elif proposal["action"] in CHANGE_ACTIONS:
+        await write_change(turn, proposal)

@@ -11,6 +11,7 @@ from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.nodes.identity import identify
 from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
+from shopagent.agent.understanding.action_slots import action_intent
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -155,6 +156,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     refining = not verdict.is_injection and refines_search(text, slots, state, ctx, intent)
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
+    intent = action_intent(intent, text, bool(slots.order_number))
 
     who = identify(ctx, state, slots, text)
     customer = who.customer

@@ -110,7 +110,16 @@
   function renderConfirmation(c) {
     var box = el("div", "confirm");
     box.setAttribute("data-testid", "confirmation");
-    var label = c.action === "cancel_order" ? "Yes, cancel it" : "Yes, start the return";
+    var labels = {
+      cancel_order: "Yes, cancel it",
+      start_return: "Yes, start the return",
+      exchange_items: "Yes, exchange it",
+      modify_items: "Yes, change the items",
+      modify_address: "Yes, change the address",
+      modify_payment: "Yes, change the payment",
+      change_default_address: "Yes, change my address"
+    };
+    var label = labels[c.action] || "Yes";
     var yes = el("button", "confirm-yes", label);
     var no = el("button", "confirm-no", "No");
     yes.type = no.type = "button";

@@ -1,0 +1,51 @@
+"""The support actions' writes after a yes: check again from the proposal's inputs (never
+trust an old check), then write idempotently (a replayed yes finds the recorded action)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopagent.agent.graph.handlers import Turn
+from shopagent.tools import changes as ch
+from shopagent.tools.store.schema import Address
+
+from shopagent.errors import ActionNotAllowed
+
+
+def _check(turn: Turn, proposal: dict[str, Any]) -> Any:
+    ctx, who = turn.ctx, turn.customer
+    action, number = proposal["action"], proposal.get("order_number")
+    if action in ("exchange_items", "modify_items"):
+        return ch.check_swap(
+            ctx.orders,
+            ctx.policy,
+            who,
+            number,
+            proposal["swaps"],
+            proposal.get("method_id"),
+            today=ctx.clock().date(),
+            exchange=action == "exchange_items",
+        )
+    if action == "modify_payment":
+        return ch.check_payment(ctx.orders, ctx.policy, who, number, proposal["method_id"])
+    address = Address(**proposal["address"])
+    if action == "modify_address":
+        return ch.check_address(ctx.orders, ctx.policy, who, address, number)
+    if action == "change_default_address":
+        return ch.check_address(ctx.orders, ctx.policy, who, address)
+    raise ActionNotAllowed(f"unknown action {action}")
+
+
+async def write_change(turn: Turn, proposal: dict[str, Any]) -> None:
+    args = {k: proposal.get(k) for k in ("action", "order_number", "swaps", "method_id", "address")}
+
+    def run() -> Any:
+        return ch.do_change(
+            turn.ctx.orders,
+            turn.ctx.policy,
+            turn.customer,
+            _check(turn, proposal),
+            now=turn.ctx.clock(),
+        )
+
+    await turn.call("change_order", args, run)

@@ -1,0 +1,115 @@
+"""Slots of the support actions, from the shopper's words: a postal address, a payment
+method, a cancellation reason. Pure functions over ``agent/data/actions.yaml``."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+
+class AddressSlot(BaseModel):
+    """The parts of an address the shopper said (city, state, zip may be missing)."""
+
+    line1: str
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+
+
+class PaymentSlot(BaseModel):
+    kind: str
+    last4: str | None = None
+    brand: str | None = None
+
+
+@cache
+def _data() -> dict[str, Any]:
+    raw = resources.files("shopagent.agent").joinpath("data/actions.yaml").read_text("utf-8")
+    return yaml.safe_load(raw)
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _address_re() -> re.Pattern[str]:
+    data = _data()
+    kinds = _alternation(data["street_kinds"])
+    units = _alternation(data["unit_words"])
+    return re.compile(
+        rf"(?<![\w-])(?P<line1>\d{{1,6}}[A-Za-z]?\s+"
+        rf"(?:(?!(?:to|at|for|from|in|on|my|the)\b)[A-Za-z0-9'.-]+\s+){{0,4}}?(?:{kinds})\b\.?)"
+        rf"(?:[,\s]+(?P<line2>(?:{units})\s*[A-Za-z0-9-]+))?"
+        r"(?:,\s*(?P<city>[A-Za-z][A-Za-z .'-]{1,40}?))?"
+        r"(?:,?\s+(?P<state>[A-Z]{2}))?"
+        r"(?:,?\s+(?P<zip>\d{5}(?:-\d{4})?))?(?=$|[\s,.;!?)])",
+        re.I,
+    )
+
+
+def extract_address(text: str) -> AddressSlot | None:
+    """The street address in ``text`` ("42 Harbor Lane, Portland, OR 97201"), or None."""
+    match = _address_re().search(text)
+    if match is None:
+        return None
+    parts = {k: (v.strip().rstrip(".") if v else None) for k, v in match.groupdict().items()}
+    if parts["state"] and not parts["state"].isupper():
+        parts["state"] = None
+    if parts["city"] and parts["city"].casefold() in {"instead", "please", "thanks"}:
+        parts["city"] = None
+    return AddressSlot(**parts)
+
+
+def extract_payment(text: str) -> PaymentSlot | None:
+    """The payment method the shopper names ("my gift card", "the Visa ending 4242")."""
+    lowered = text.casefold()
+    for kind, words in _data()["payment"].items():
+        found = [w for w in words if re.search(rf"\b{re.escape(w)}\b", lowered)]
+        if found:
+            last4 = re.search(r"\b(\d{4})\b", text) if kind == "card" else None
+            return PaymentSlot(kind=kind, last4=last4.group(1) if last4 else None)
+    return None
+
+
+def extract_cancel_reason(text: str) -> str | None:
+    """One of the shop's cancel reasons, when the shopper's words give it."""
+    lowered = text.casefold()
+    for reason, words in _data()["cancel_reasons"].items():
+        if reason in lowered or any(w in lowered for w in words):
+            return reason
+    return None
+
+
+def says_default_address(text: str) -> bool:
+    lowered = text.casefold()
+    return any(w in lowered for w in _data()["default_address_words"])
+
+
+_MISROUTED = frozenset({"order_status", "cancel_order", "return_request", "product_search"})
+
+
+def action_intent(intent: str, text: str, has_order_number: bool) -> str:
+    """A street address in an order message is a change of address: ``modify_order`` (of
+    the named order) or ``change_address`` (the default one), whatever else it mentions."""
+    if intent not in _MISROUTED:
+        return intent
+    if extract_address(text) is None:
+        return "modify_order" if has_order_number and _asks_change(text) else intent
+    if not has_order_number and says_default_address(text):
+        return "change_address"
+    return "modify_order" if has_order_number else "change_address"
+
+
+def _asks_change(text: str) -> bool:
+    lowered = text.casefold()
+    data = _data()
+    if any(w in lowered for w in data["cancel_words"]):
+        return False
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in data["change_words"])
