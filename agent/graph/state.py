@@ -60,6 +60,8 @@ class CarriedState(TypedDict, total=False):
     strikes: int
     """Unhelpful turns in a row (clarifications, nothing found); 3 hand over to a person."""
     handoff_reason: str | None
+    language: str
+    """The language of the shopper's latest turn (en, es, zh...): replies are written in it."""
 
 
 class AgentState(CarriedState, TurnState, total=False):

@@ -11,6 +11,7 @@ from shopagent.agent.graph.state import AgentState, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
 from shopagent.agent.understanding.clarification import ORDER_INTENTS, missing_slot_question
 from shopagent.agent.understanding.intents import Understanding
+from shopagent.agent.understanding.language import detect_language
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
     PRODUCT_INTENTS,
@@ -112,6 +113,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     )
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
     return {
+        "language": detect_language(text, state.get("language")),
         "intent": intent,
         "intents": intents,
         "spans": dict(getattr(u, "spans", {}) or {}),
