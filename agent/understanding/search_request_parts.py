@@ -371,7 +371,7 @@ def _size(text: str) -> tuple[str | None, str]:
 
 
 def _clean_query(text: str) -> str:
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-\.]*[A-Za-z0-9]|[A-Za-z0-9]", text)
+    words = re.findall(r"[^\W_][\w'\-\.]*[^\W_]|[^\W_]", text)  # letters of any script
     kept = [w for w in words if w.casefold() not in _LEFTOVER_FILLER]
     return " ".join(kept)
 

@@ -144,6 +144,6 @@ def extract(message: str, order_shapes: OrderNumberShapes | None = None) -> Slot
 
 
 def _product_words(text: str, filler: frozenset[str]) -> str:
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-]*", text)
+    words = re.findall(r"[^\W_][\w'\-]*", text)  # any script: "inalámbricos" stays whole
     kept = [w for w in words if w.lower() not in filler and not w.isdigit()]
     return " ".join(kept)

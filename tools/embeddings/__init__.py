@@ -30,6 +30,7 @@ from pathlib import Path
 
 from shopagent.tools.embeddings.base import Embedder, default_cache_dir, default_model_path
 from shopagent.tools.embeddings.chroma import EMBEDDING_FUNCTION_NAME, ChromaEmbeddingFunction
+from shopagent.tools.embeddings.multilingual import MULTILINGUAL_BACKEND, MultilingualEmbedder
 from shopagent.tools.embeddings.onnx import OnnxEmbedder
 from shopagent.tools.embeddings.static import StaticEmbedder
 
@@ -38,6 +39,7 @@ __all__ = [
     "EMBEDDING_FUNCTION_NAME",
     "ChromaEmbeddingFunction",
     "Embedder",
+    "MultilingualEmbedder",
     "OnnxEmbedder",
     "StaticEmbedder",
     "default_cache_dir",
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "static")
+BACKENDS = ("torch", "onnx", "onnx-int8", "static", MULTILINGUAL_BACKEND)
 
 
 def make_embedder(
@@ -70,6 +72,8 @@ def make_embedder(
         )
     if backend == "static":
         return StaticEmbedder(cache_dir=cache_dir, max_seq_length=max_seq_length)
+    if backend == MULTILINGUAL_BACKEND:  # tools/embeddings/multilingual.py (issue 16)
+        return MultilingualEmbedder(max_seq_length=max_seq_length)
     raise ValueError(f"unknown embedding backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 

@@ -12,6 +12,7 @@ from shopagent.agent.safety.guardrails import detect_injection
 from shopagent.agent.understanding.clarification import ORDER_INTENTS, missing_slot_question
 from shopagent.agent.understanding.intents import Understanding
 from shopagent.agent.understanding.language import detect_language
+from shopagent.agent.understanding.localize import localize
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
     PRODUCT_INTENTS,
@@ -69,7 +70,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
     text = last_user_text(state)
-    slots = extract(text, ctx.order_shapes)
+    language = detect_language(text, state.get("language"))
+    slots = extract(localize(text, language), ctx.order_shapes)
     current = state.get("current")
     anchor = current or next(iter(state.get("focus", [])), None)
     if anchor and slots.query:
@@ -113,7 +115,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     )
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
     return {
-        "language": detect_language(text, state.get("language")),
+        "language": language,
         "intent": intent,
         "intents": intents,
         "spans": dict(getattr(u, "spans", {}) or {}),
