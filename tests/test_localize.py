@@ -83,3 +83,17 @@ def test_multilingual_embedder_is_cross_lingual() -> None:
         scores = vectors @ embedder.embed_one(query)
         assert int(scores.argmax()) == 0, query
     assert embedder.identity != make_embedder("static").identity
+
+
+def test_language_phrasings_train_only_a_multilingual_embedder() -> None:
+    from shopagent.agent.understanding.training_data import load_phrasings
+    from shopagent.tools.embeddings import make_embedder
+    from shopagent.tools.embeddings.multilingual import is_multilingual
+
+    english = load_phrasings(languages=False)
+    every = load_phrasings(languages=True)
+    extra = set(every["product_search"]["templates"]) - set(english["product_search"]["templates"])
+    assert any("{noun}" in t and "吗" in t for t in extra)
+    assert any(t.startswith("¿tienen") for t in extra)
+    assert is_multilingual(make_embedder("use-multilingual").identity)
+    assert not is_multilingual(make_embedder("static").identity)

@@ -17,6 +17,12 @@ import numpy as np
 from shopagent.tools.embeddings.base import Embedder
 
 MULTILINGUAL_BACKEND = "use-multilingual"
+_IDENTITY_PREFIX = "use-multilingual-v3:"
+
+
+def is_multilingual(identity: str) -> bool:
+    """Whether an embedder identity (stored with indexes and intent models) is multilingual."""
+    return identity.startswith(_IDENTITY_PREFIX)
 
 
 class MultilingualEmbedder(Embedder):
@@ -50,7 +56,7 @@ class MultilingualEmbedder(Embedder):
 
     @property
     def identity(self) -> str:
-        return f"use-multilingual-v3:{self.backend}:numpy"
+        return f"{_IDENTITY_PREFIX}{self.backend}:numpy"
 
     @property
     def dimension(self) -> int:
