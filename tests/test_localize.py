@@ -97,3 +97,30 @@ def test_language_phrasings_train_only_a_multilingual_embedder() -> None:
     assert any(t.startswith("¿tienen") for t in extra)
     assert is_multilingual(make_embedder("use-multilingual").identity)
     assert not is_multilingual(make_embedder("static").identity)
+
+
+def test_chinese_store_profile() -> None:
+    from datetime import date
+
+    from shopagent.tools.store.generate import generate_store
+    from shopagent.tools.store.profiles import apply_profile
+
+    english = generate_store(
+        seed=7, n_products=200, n_customers=20, n_orders=100, today=date(2026, 11, 20)
+    )
+    shop = apply_profile(english, "zh")
+    assert shop.info.name == "拾光生活馆" and shop.products
+    assert {p.category for p in shop.products} <= {
+        "厨房用品",
+        "咖啡与茶",
+        "数码电子",
+        "影音设备",
+        "鞋靴",
+    }
+    for product in shop.products:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in product.name), product.name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in product.description)
+    names = {v.sku: p.name for p in shop.products for v in p.variants}
+    for order in shop.orders:
+        assert all(item.name == names[item.sku] for item in order.items)
+    assert "数码电子" in shop.policy.categories and "退货政策" in shop.policy_docs["returns"]

@@ -69,6 +69,9 @@ def store_demo(
     seed: int = typer.Option(7, help="Generator seed."),
     products: int = typer.Option(1200, help="Number of products."),
     force: bool = typer.Option(False, help="Regenerate even if the store exists."),
+    profile: str = typer.Option(
+        None, help="Another language's shop, e.g. zh (tools/store/data/profiles/)."
+    ),
 ) -> None:
     """Generate the seeded demo store and load it into the store database."""
     from shopagent.tools.store.generate import write_demo_store
@@ -78,7 +81,11 @@ def store_demo(
         out.print(f"demo store already at {settings.store_path} (use --force to regenerate)")
     else:
         data = write_demo_store(
-            settings.store_path, seed=seed, n_products=products, today=date.today()
+            settings.store_path,
+            seed=seed,
+            n_products=products,
+            today=date.today(),
+            profile=profile,
         )
         out.print(
             f"wrote {len(data.products)} products, {len(data.customers)} customers, "

@@ -37,6 +37,7 @@ from shopagent.tools.embeddings.static import StaticEmbedder
 __all__ = [
     "BACKENDS",
     "EMBEDDING_FUNCTION_NAME",
+    "MULTILINGUAL_BACKEND",
     "ChromaEmbeddingFunction",
     "Embedder",
     "MultilingualEmbedder",
