@@ -108,6 +108,12 @@ class TurnExpect(_Model):
     grounded_prices: bool = Field(
         True, description="Every money amount in the answer must come from tool results."
     )
+    language: str | None = Field(
+        None,
+        description="The language the reply is written in (en, es, zh: a served language of "
+        "agent/data/languages.yaml).",
+        pattern=r"^[a-z]{2,3}$",
+    )
 
     @field_validator("intent", "intents", mode="after")
     @classmethod

@@ -38,7 +38,12 @@ from shopagent.evals.results import DialogRecord, RunReport, TurnRecord
 from shopagent.evals.scorers import check_turn
 from shopagent.evals.store import EvalStore, StoreSpec, open_eval_store
 from shopagent.evals.store_checks import run_store_checks
-from shopagent.tools.embeddings import Embedder, get_embedder
+from shopagent.tools.embeddings import (
+    MULTILINGUAL_BACKEND,
+    Embedder,
+    get_embedder,
+    shared_embedder,
+)
 
 from shopagent.errors import ConfigError, ShopAgentError
 from shopagent.settings import Settings
@@ -228,6 +233,8 @@ class EvalRun:
         ``model``/``judge_model``/``router`` replace the ones built from the options (tests);
         in replay mode no model is built or used at all.
         """
+        if embedder is None and settings.embedder == MULTILINGUAL_BACKEND:
+            embedder = shared_embedder(MULTILINGUAL_BACKEND)  # zh/es suites (issue 16)
         embedder = embedder or get_embedder()
         store = open_eval_store(
             options.store, options.cache_dir, settings, embedder=embedder, progress=index_progress

@@ -220,6 +220,17 @@ def check_turn(
                 detail=f"expected {accepted}, got {source!r}",
             )
         )
+    if expect.language is not None:
+        from shopagent.agent.understanding.language import detect_language
+
+        written = detect_language(answer) if answer.strip() else ""
+        checks.append(
+            Check(
+                name="language",
+                ok=written == expect.language,
+                detail=f"reply written in {written or 'nothing'!r}, expected {expect.language!r}",
+            )
+        )
     if expect.grounded_prices:
         invented = unsupported_money(answer, evidence)
         checks.append(

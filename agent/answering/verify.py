@@ -43,7 +43,7 @@ def verify_answer(
         problems.append("answer too long")
     if "FACTS" in text or "Rules:" in text:
         problems.append("leaks prompt text")
-    if "?" in text:
+    if "?" in text or "？" in text:
         problems.append("asks a question (only the clarify step asks)")
     if _repeats(text):
         problems.append("repeats itself")
@@ -126,7 +126,8 @@ def _states_price_or_stock(text: str, facts: Facts) -> bool:
     return bool(re.search(r"\b(?:in stock|out of stock|sold out|available)\b", text, re.I))
 
 
-_SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?=\s|$)|[。！？](?:[”’」』）]*)")
+"""A sentence end: Latin punctuation before a space, or CJK punctuation (no space follows)."""
 
 
 def complete_sentences(text: str) -> str:
@@ -150,7 +151,7 @@ def generic_problems(text: str) -> list[str]:
         problems.append("answer too long")
     if "FACTS" in text or "Rules:" in text or "{" in text:
         problems.append("leaks prompt text")
-    if "?" in text:
+    if "?" in text or "？" in text:
         problems.append("asks a question (only the clarify step asks)")
     said = [" ".join(_WORD.findall(s.casefold())) for s in re.split(r"[.!?\n]+", text)]
     said = [s for s in said if len(s.split()) >= 3]

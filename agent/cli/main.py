@@ -70,16 +70,19 @@ def store_demo(
     products: int = typer.Option(1200, help="Number of products."),
     force: bool = typer.Option(False, help="Regenerate even if the store exists."),
     profile: str = typer.Option(
-        None, help="A store profile (e.g. alder) instead of the demo store; its own size."
+        None,
+        help="A store profile from tools/store/data/profiles/: another shop (e.g. alder) or "
+        "the demo store in another language (e.g. zh).",
     ),
 ) -> None:
     """Generate the seeded demo store and load it into the store database."""
     from shopagent.tools.store.generate import write_demo_store
+    from shopagent.tools.store.profiles import is_language_profile
 
     settings = _settings()
     if settings.store_path.exists() and not force:
         out.print(f"demo store already at {settings.store_path} (use --force to regenerate)")
-    elif profile:
+    elif profile and not is_language_profile(profile):
         from shopagent.tools.store.profile import generate_profile_store, load_profile
         from shopagent.tools.store.writer import write_store
 
@@ -91,7 +94,11 @@ def store_demo(
         )
     else:
         data = write_demo_store(
-            settings.store_path, seed=seed, n_products=products, today=date.today()
+            settings.store_path,
+            seed=seed,
+            n_products=products,
+            today=date.today(),
+            profile=profile,
         )
         out.print(
             f"wrote {len(data.products)} products, {len(data.customers)} customers, "

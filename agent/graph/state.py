@@ -65,6 +65,8 @@ class CarriedState(TypedDict, total=False):
     handoff_reason: str | None
     verify_failures: list[str]
     """When in-chat verification failed in this thread (ISO times; the rate limit)."""
+    language: str
+    """The language of the shopper's latest turn (en, es, zh...): replies are written in it."""
 
 
 class AgentState(CarriedState, TurnState, total=False):

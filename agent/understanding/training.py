@@ -29,6 +29,7 @@ from shopagent.agent.understanding.classifier import (
 from shopagent.agent.understanding.entities import OrderNumberShapes
 from shopagent.agent.understanding.intents import INTENTS, EmbedFn
 from shopagent.agent.understanding.training_data import Example, training_set
+from shopagent.tools.embeddings.multilingual import is_multilingual
 
 TRAINING_VERSION = 1
 DEFAULT_FEATURES = "embed+char"
@@ -203,7 +204,8 @@ def train_store(
     """Train on the store in ``db`` (plus ``logs``) and save under ``home``; a saved model
     whose data hash matches is kept as it is unless ``force``."""
     started = time.perf_counter()
-    examples, vocab = training_set(db, list(logs))
+    # zh/es phrasings only for a multilingual embedder (tools/embeddings/multilingual.py)
+    examples, vocab = training_set(db, list(logs), languages=is_multilingual(embedder))
     digest = data_hash(examples, features, embedder)
     path = model_path(home)
     existing = load_model(home)

@@ -138,13 +138,28 @@ def _round_prices(prices: list[Decimal]) -> list[str]:
     return sorted({str(max(5, int(round(float(p) / 5) * 5))) for p in picks}, key=int)
 
 
-def load_phrasings() -> dict[str, dict[str, list[str]]]:
-    """The packaged templates by intent: ``{"templates": [...], "plain": [...]}``."""
-    raw = (
-        resources.files("shopagent.agent")
-        .joinpath("data/phrasings.yaml")
-        .read_text(encoding="utf-8")
-    )
+def load_phrasings(languages: bool = False) -> dict[str, dict[str, list[str]]]:
+    """The packaged templates by intent: ``{"templates": [...], "plain": [...]}``, English
+    (``data/phrasings.yaml``) plus, with ``languages``, every other language's
+    ``data/lang/phrasings.<code>.yaml`` (for a multilingual embedder: an English-only one
+    cannot place them, and they cost English accuracy; BENCHMARKS.md, "Languages")."""
+    out: dict[str, dict[str, list[str]]] = {}
+    data_dir = resources.files("shopagent.agent").joinpath("data")
+    files = [data_dir.joinpath("phrasings.yaml")]
+    lang_dir = data_dir.joinpath("lang")
+    if languages and lang_dir.is_dir():
+        files += sorted(
+            (f for f in lang_dir.iterdir() if f.name.startswith("phrasings.")), key=lambda f: f.name
+        )
+    for file in files:
+        for intent, body in _phrasings_of(file.read_text(encoding="utf-8")).items():
+            merged = out.setdefault(intent, {"templates": [], "plain": []})
+            merged["templates"] += body["templates"]
+            merged["plain"] += body["plain"]
+    return out
+
+
+def _phrasings_of(raw: str) -> dict[str, dict[str, list[str]]]:
     data = yaml.safe_load(raw)["templates"]
     unknown = set(data) - set(INTENTS)
     if unknown:
@@ -159,13 +174,15 @@ def load_phrasings() -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def generated_examples(vocab: StoreVocabulary, *, seed: int = 13) -> list[Example]:
+def generated_examples(
+    vocab: StoreVocabulary, *, seed: int = 13, languages: bool = False
+) -> list[Example]:
     """Every template filled ``FILLS_PER_TEMPLATE`` times with the store's words (templates
     whose placeholders the store has no words for are skipped), plus the plain sentences."""
     rng = random.Random(seed)
     fills = vocab.fills()
     out: list[Example] = []
-    for intent, body in load_phrasings().items():
+    for intent, body in load_phrasings(languages).items():
         for i, template in enumerate(body["templates"]):
             names = _PLACEHOLDER.findall(template)
             if any(not fills.get(n) for n in names):
@@ -283,10 +300,10 @@ def _dialog_pairs(data: Any, vocab: StoreVocabulary) -> Iterable[tuple[str, str]
 
 
 def training_set(
-    db: Any, logs: Iterable[Path] = (), *, seed: int = 13
+    db: Any, logs: Iterable[Path] = (), *, seed: int = 13, languages: bool = False
 ) -> tuple[list[Example], StoreVocabulary]:
     """Exemplars + store-generated sentences + labelled logs, and the store's vocabulary."""
     vocab = store_vocabulary(db)
-    examples = exemplar_examples() + generated_examples(vocab, seed=seed)
+    examples = exemplar_examples() + generated_examples(vocab, seed=seed, languages=languages)
     examples += log_examples(logs, vocab)
     return examples, vocab

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from shopagent.tools.catalog.config import _MAX_PHRASE_WORDS
 from shopagent.tools.store.schema import Product
@@ -14,8 +15,11 @@ _STOPWORD_TEXT = """
     you your
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_SPLIT = re.compile(r"[a-z0-9]+")
+_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_LETTER = rf"[^\W_{_CJK_CLASS}]"
+_WORD = re.compile(rf"{_LETTER}+(?:[-']{_LETTER}+)*")
+_SPLIT = re.compile(rf"{_LETTER}+")
+_CJK_RUN = re.compile(rf"[{_CJK_CLASS}]+")
 _SPELLING = {"grey": "gray", "colour": "color", "colours": "colors"}
 """Spelling variants that mean the same word (British → American)."""
 
@@ -36,15 +40,44 @@ def _stem(token: str) -> str:
     return token
 
 
-def tokenize(text: str) -> list[str]:
-    """Lowercase, stopword-free, plural-stripped tokens; ``wh-1000xm5`` adds ``wh1000xm5``."""
+def _fold(text: str) -> str:
+    """Lowercase without accents ("Sartén" → "sarten"); ASCII text is only lowercased."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def _cjk_tokens(text: str) -> list[str]:
+    """Chinese/Japanese/Korean runs as overlapping character bigrams, plus single characters
+    for runs of one or two ("保温杯" → 保温, 温杯; "杯" → 杯): the segmenter-free indexing of
+    CJK text that full-text engines use (no dictionary, any domain's words)."""
     tokens: list[str] = []
-    for word in _WORD.findall(text.casefold()):
+    for run in _CJK_RUN.findall(text):
+        if len(run) <= 2:
+            tokens.extend(run)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase, stopword-free, plural-stripped tokens; ``wh-1000xm5`` adds ``wh1000xm5``.
+
+    Letters of any script count (accents folded: "inalámbricos" is one token,
+    "inalambrico"); CJK text gives character bigrams (:func:`_cjk_tokens`)."""
+    tokens: list[str] = []
+    text = _fold(text)
+    cjk = [] if text.isascii() else _cjk_tokens(text)
+    for word in _WORD.findall(text):
         parts = _SPLIT.findall(word)
         if len(parts) > 1:
             tokens.append("".join(parts))
         tokens.extend(parts)
-    return [_stem(t) for t in tokens if t not in _STOPWORDS and (len(t) > 1 or t.isdigit())]
+    words = [_stem(t) for t in tokens if t not in _STOPWORDS and (len(t) > 1 or t.isdigit())]
+    return cjk + words if cjk else words
 
 
 def _norm(value: str) -> str:

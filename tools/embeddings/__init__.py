@@ -33,6 +33,7 @@ from pathlib import Path
 from shopagent.tools.embeddings.aligned import AlignedEmbedder
 from shopagent.tools.embeddings.base import Embedder, default_cache_dir, default_model_path
 from shopagent.tools.embeddings.chroma import EMBEDDING_FUNCTION_NAME, ChromaEmbeddingFunction
+from shopagent.tools.embeddings.multilingual import MULTILINGUAL_BACKEND, MultilingualEmbedder
 from shopagent.tools.embeddings.onnx import OnnxEmbedder
 from shopagent.tools.embeddings.static import StaticEmbedder
 
@@ -40,8 +41,10 @@ __all__ = [
     "BACKENDS",
     "EMBEDDING_FUNCTION_NAME",
     "AlignedEmbedder",
+    "MULTILINGUAL_BACKEND",
     "ChromaEmbeddingFunction",
     "Embedder",
+    "MultilingualEmbedder",
     "OnnxEmbedder",
     "StaticEmbedder",
     "default_cache_dir",
@@ -52,7 +55,7 @@ __all__ = [
 ]
 
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "static", "aligned")
+BACKENDS = ("torch", "onnx", "onnx-int8", "static", "aligned", MULTILINGUAL_BACKEND)
 
 
 def make_embedder(
@@ -80,6 +83,8 @@ def make_embedder(
             StaticEmbedder(cache_dir=cache_dir, max_seq_length=max_seq_length),
             OnnxEmbedder(cache_dir=cache_dir, quantize=True, max_seq_length=max_seq_length),
         )
+    if backend == MULTILINGUAL_BACKEND:  # tools/embeddings/multilingual.py (issue 16)
+        return MultilingualEmbedder(max_seq_length=max_seq_length)
     raise ValueError(f"unknown embedding backend {backend!r} (one of {', '.join(BACKENDS)})")
 
 

@@ -111,10 +111,20 @@ def _generate(
 
 
 def write_demo_store(
-    directory: Path, *, seed: int = 7, n_products: int = 1200, today: date
+    directory: Path,
+    *,
+    seed: int = 7,
+    n_products: int = 1200,
+    today: date,
+    profile: str | None = None,
 ) -> StoreData:
-    """Generate the demo store and write it to ``directory`` (replacing any store there)."""
+    """Generate the demo store and write it to ``directory`` (replacing any store there);
+    ``profile`` rewrites it as another language's shop (tools/store/profiles.py)."""
     data = generate_store(seed=seed, n_products=n_products, today=today)
+    if profile:
+        from shopagent.tools.store.profiles import apply_profile
+
+        data = apply_profile(data, profile)
     write_store(data, directory)
     return data
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopagent.agent.answering.i18n import translate
 from shopagent.agent.answering.templates import cancel_question, return_question
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
@@ -171,7 +172,7 @@ async def return_request(turn: Turn) -> None:
         items = [i for i in items if i.sku == picked[0].key]
     verdict = items[0]
     if verdict.eligible:
-        turn.proposal = return_proposal(verdict, turn.slots.condition)
+        turn.proposal = return_proposal(verdict, turn.slots.condition, turn.state.get("language"))
 
 
 async def cancel_order(turn: Turn) -> None:
@@ -188,7 +189,7 @@ async def cancel_order(turn: Turn) -> None:
             "action": "cancel_order",
             "order_number": number,
             "refund_amount": str(check.refund_amount),
-            "question": cancel_question(check),
+            "question": translate(cancel_question(check), turn.state.get("language")),
         }
 
 
@@ -208,7 +209,9 @@ async def human_handoff(turn: Turn) -> None:
     )
 
 
-def return_proposal(verdict: Any, condition: str | None) -> dict[str, Any]:
+def return_proposal(
+    verdict: Any, condition: str | None, language: str | None = None
+) -> dict[str, Any]:
     """The return waiting for the shopper's yes: exactly what ``start_return`` will write."""
     return {
         "action": "start_return",
@@ -220,5 +223,5 @@ def return_proposal(verdict: Any, condition: str | None) -> dict[str, Any]:
         "restocking_fee": str(verdict.restocking_fee),
         "refund_method": verdict.refund_method,
         "condition": condition,
-        "question": return_question(verdict),
+        "question": translate(return_question(verdict), language),
     }

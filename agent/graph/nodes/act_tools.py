@@ -293,7 +293,7 @@ async def _propose_return(turn: Turn, a: ReturnArgs) -> Any:
         return {"error": "name the item: pass sku", "skus": [i.sku for i in check.items]}
     verdict = check.items[0]
     if verdict.eligible:
-        turn.proposal = return_proposal(verdict, a.condition)
+        turn.proposal = return_proposal(verdict, a.condition, turn.state.get("language"))
     return {**_dump(check), "proposed": verdict.eligible}
 
 

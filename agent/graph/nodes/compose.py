@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.runtime import Runtime
 from shopagent.agent.answering.checks import verify_plan
 from shopagent.agent.answering.facts import Facts
+from shopagent.agent.answering.i18n import delocalize, phrasing, reply_instruction, translate
 from shopagent.agent.answering.plan import AnswerPlan, plan_for_turn
 from shopagent.agent.answering.realise import realise
 from shopagent.agent.answering.templates import template_answer
@@ -17,6 +18,7 @@ from shopagent.agent.answering.verify import complete_sentences, generic_problem
 from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.state import AgentState, last_user_text
 from shopagent.agent.safety.guardrails import leaks_system_prompt, refusal, sanitize_facts
+from shopagent.agent.understanding.language import detect_language
 
 from shopagent.errors import ShopAgentError
 
@@ -52,6 +54,7 @@ def _messages(
     state: AgentState, ctx: AgentContext, facts: Facts, plan: AnswerPlan, planned: str
 ) -> list[AnyMessage]:
     system = ctx.prompts.system.format(store_name=ctx.store_name)
+    system += reply_instruction(state.get("language"))
     required = planned or "\n".join(facts.lines())
     context = [line for line in plan.context if line != ctx.store_name][:6]
     body = ctx.prompts.compose.format(
@@ -122,11 +125,15 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         fallback = planned
     if state.get("guardrail"):
         fallback = refusal(state["guardrail"], ctx.store_name)
+    language = state.get("language") or "en"
+    fallback = translate(fallback, language)
     answer, source = fallback, "template"
     llm_calls, tokens = state.get("llm_calls", 0), state.get("tokens", 0)
 
     if intent not in TEMPLATE_ONLY and facts.lines() and not state.get("guardrail"):
         messages = _messages(state, ctx, clean, plan, planned)
+        if language != "en":  # the reply's own-language phrasing is not invented content
+            plan.context += [fallback, phrasing(language)]
         evidence = "\n".join([fallback, *facts.lines(limit=50)])
         for _ in range(ctx.compose_attempts):  # a capable model gets one retry
             budget = remaining(ctx)
@@ -148,12 +155,13 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
             llm_calls += 1
             tokens += _tokens(reply)
             text = complete_sentences(str(reply.content))
-            problems = generic_problems(text)
+            checked = delocalize(text, language)  # "29,49 €" / "29.49美元" read as "$29.49"
+            problems = generic_problems(checked)
             if plan.claims:
-                problems += verify_plan(text, plan)
+                problems += verify_plan(checked, plan)
             else:
                 problems += verify_answer(
-                    text,
+                    checked,
                     facts,
                     evidence=evidence,
                     user_message=last_user_text(state),
@@ -161,6 +169,8 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
                 )
             if leaks_system_prompt(text, messages[0].text):
                 problems.append("leaks the system prompt")
+            if language != "en" and detect_language(text, language) != language:
+                problems.append(f"not written in the shopper's language ({language})")
             if not problems:
                 answer, source = text, "model"
                 break

@@ -17,13 +17,15 @@ from shopagent.agent.graph.context import AgentContext
 from shopagent.agent.graph.handlers import Turn
 from shopagent.agent.graph.nodes.confirm_changes import write_change
 from shopagent.agent.graph.state import AgentState
+from shopagent.agent.understanding.localize import localize
 from shopagent.agent.understanding.slots import extract
 from shopagent.tools import functions as fn
 
 
-def decide(reply: str) -> str:
-    """yes, no, or unclear (anything else is never taken as consent)."""
-    slots = extract(reply)
+def decide(reply: str, language: str | None = None) -> str:
+    """yes, no, or unclear (anything else is never taken as consent); "sí" and "好的" count
+    in a Spanish or Chinese thread (agent/data/lang/)."""
+    slots = extract(localize(reply, language))
     if slots.yes and not slots.no:
         return "yes"
     return "no" if slots.no else "unclear"
@@ -35,7 +37,7 @@ async def confirm(
     """Interrupt with the proposal; on "yes" run the write tool and record it."""
     proposal = state["proposal"] or {}
     reply = str(interrupt(proposal))
-    decision = decide(reply)
+    decision = decide(reply, state.get("language"))
     same = _same_customer(state, runtime.context)
     if decision == "yes" and not same:
         decision = "unclear"  # someone else answered: nothing is written or shown to them
@@ -44,7 +46,8 @@ async def confirm(
     turn.calls = list(state.get("tool_calls", [])) if same else []
     if decision == "yes":
         # what the shopper says now about the item ("yes, but I wore it") counts too
-        condition = extract(reply).condition or proposal.get("condition")
+        said = extract(localize(reply, state.get("language")))
+        condition = said.condition or proposal.get("condition")
         await _write(turn, {**proposal, "condition": condition})
     return {
         "decision": decision,

@@ -18,6 +18,8 @@ from shopagent.agent.understanding.clarification import (
     not_again,
 )
 from shopagent.agent.understanding.intents import Understanding
+from shopagent.agent.understanding.language import detect_language
+from shopagent.agent.understanding.localize import localize
 from shopagent.agent.understanding.model_router import classify_async
 from shopagent.agent.understanding.references import (
     PRODUCT_INTENTS,
@@ -132,7 +134,10 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     text = last_user_text(state)
     vocab = ctx.vocabulary
-    slots = extract(text, ctx.order_shapes, vocab.protect if vocab is not None else None)
+    language = detect_language(text, state.get("language"))
+    slots = extract(
+        localize(text, language), ctx.order_shapes, vocab.protect if vocab is not None else None
+    )
     current = state.get("current")
     anchor = current or next(iter(state.get("focus", [])), None)
     if anchor and slots.query:
@@ -185,6 +190,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     question = not_again(question, last_assistant_text(state))
     intents = [intent, *[i for i in u.intents[1:] if i != intent]]
     return {
+        "language": language,
         "intent": intent,
         "intents": intents,
         "spans": dict(getattr(u, "spans", {}) or {}),

@@ -1,0 +1,86 @@
+"""Replies in the shopper's language: gettext catalogs (Babel, read from the .po files), the
+model told the language and checked for it, localised numbers read by the verifier."""
+
+from __future__ import annotations
+
+import graph_common
+from factories import make_context
+from graph_common import Chat
+from shopagent.agent.answering.i18n import catalog, delocalize, reply_instruction, translate
+from shopagent.agent.answering.templates import GREETING
+from shopagent.agent.understanding.language import detect_language
+
+db = graph_common.db
+
+
+def test_catalogs_load_from_po_files() -> None:
+    for code in ("es", "zh"):
+        cat = catalog(code)
+        assert cat is not None and len(cat.entries) > 40
+    assert catalog("en") is None and catalog("xx") is None and catalog("../x") is None
+
+
+def test_product_names_and_prices_are_copied_unchanged() -> None:
+    text = (
+        "I found 2 options:\nHearth Classic Kettle: $29.49, 3 in stock\n"
+        "Volt Pod: $9.00, out of stock"
+    )
+    zh = translate(text, "zh")
+    assert zh.splitlines() == [
+        "为您找到 2 个选项：",
+        "Hearth Classic Kettle：$29.49，库存 3 件",
+        "Volt Pod：$9.00，缺货",
+    ]
+    es = translate(text, "es")
+    assert "Hearth Classic Kettle: $29.49, 3 en stock" in es and es.startswith("He encontrado 2")
+
+
+def test_values_that_are_phrases_are_translated_and_unknown_text_stays() -> None:
+    text = (
+        "I can cancel order SA-10023 now; $45.00 would be refunded to your original payment "
+        "method. Shall I cancel it? (yes/no)"
+    )
+    assert translate(text, "es").startswith("Puedo cancelar ahora el pedido SA-10023; se te")
+    assert translate("Something nobody translated.", "zh") == "Something nobody translated."
+    assert translate(text, "en") == text
+
+
+def test_every_catalog_reply_reads_as_its_language() -> None:
+    for code in ("es", "zh"):
+        assert detect_language(translate(GREETING.format(store="Test Goods"), code)) == code
+
+
+def test_verifier_reads_localised_money_and_dates() -> None:
+    assert delocalize("cuesta 29,49 € y llega el 18 de noviembre de 2026", "es") == (
+        "cuesta $29.49 y llega el 2026-11-18"
+    )
+    assert delocalize("售价29.49美元，2026年11月18日送达", "zh") == "售价$29.49,2026-11-18送达"
+    assert delocalize("It is $29.49", "en") == "It is $29.49"
+    assert "Spanish" in reply_instruction("es") and reply_instruction("en") == ""
+
+
+async def test_spanish_and_chinese_turns_get_translated_templates(db, scripted_model) -> None:
+    intents = {"hola, buenas tardes": "greeting", "你好，请问在吗": "greeting"}
+    chat = Chat(make_context(db, scripted_model([]), intents))
+    es = await chat.say("hola, buenas tardes")
+    assert es["language"] == "es" and es["answer"].startswith("¡Hola! Soy el asistente de Test")
+    zh = await chat.say("你好，请问在吗")
+    assert zh["language"] == "zh" and zh["answer"].startswith("您好！我是Test Goods")
+
+
+async def test_model_answer_in_the_wrong_language_falls_back(db, scripted_model) -> None:
+    question = "¿cuánto cuesta la hearth classic kettle?"
+    model = scripted_model(["The Hearth Classic Kettle is $29.49 with 3 in stock."])
+    chat = Chat(make_context(db, model, {question: "price_stock"}))
+    state = await chat.say(question)
+    assert state["language"] == "es"
+    assert state["answer_source"] == "template (verification failed)"
+    assert "$29.49" in state["answer"] and "Hearth Classic Kettle" in state["answer"]
+
+
+async def test_model_answer_in_spanish_with_localised_price_passes(db, scripted_model) -> None:
+    question = "¿cuánto cuesta la hearth classic kettle?"
+    reply = "La Hearth Classic Kettle cuesta 29,49 $ y quedan 3 unidades en stock."
+    chat = Chat(make_context(db, scripted_model([reply]), {question: "price_stock"}))
+    state = await chat.say(question)
+    assert state["answer_source"] == "model" and state["answer"] == reply
