@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +31,7 @@ from shopagent.evals.judge import judge_dialog
 from shopagent.evals.loader import LoadedDialog
 from shopagent.evals.metrics import compute_metrics, per_intent, per_suite
 from shopagent.evals.policy import find_violations
+from shopagent.evals.provenance import git_revision, seed_everything
 from shopagent.evals.results import DialogRecord, RunReport, TurnRecord
 from shopagent.evals.scorers import check_turn
 from shopagent.evals.store import EvalStore, StoreSpec, open_eval_store
@@ -168,33 +166,6 @@ def _judge_model(
     return cassette_model(cassette, spec=options.judge, tool_calling=False, inner=inner)
 
 
-def _git_revision() -> str | None:
-    """The checked-out commit (``+dirty`` with uncommitted changes), when in a git checkout."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-    except OSError:
-        return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(seed)
-
-
 class EvalRun:
     """Shared parts of one eval run; use :meth:`open`, then :meth:`run`, then :meth:`close`."""
 
@@ -289,7 +260,7 @@ class EvalRun:
             },
         )
         started = time.perf_counter()
-        _seed(seed)
+        seed_everything(seed)
         try:
             async with dialog_world(self.shared, dialog.fixtures) as world:
                 thread = f"{dialog.id}-t{trial}"
@@ -395,7 +366,7 @@ class EvalRun:
             "started_at": started.isoformat(timespec="seconds"),
             "duration_s": round(seconds, 1),
             "store": self.store.describe(),
-            "git": _git_revision(),
+            "git": git_revision(),
             "max_new_tokens": self.settings.max_new_tokens,
             "temperature": self.settings.temperature,
         }

@@ -4,8 +4,8 @@ A store's catalog and its return policy do not always name categories alike: the
 says "Bedding", the policy "Bedding & Bath"; a catalog path "Home > Bedding > Duvet Covers"
 sits under "Bedding & Bath" too. :func:`policy_category_for` matches a product category to
 the policy category whose name shares the most of its words (the last part of a category
-path counts most, and its last word more; plurals tolerated), the same name first. Pure; no store data is needed
-beyond the two lists of names.
+path counts most, and its last word more; plurals tolerated), the same name first. Pure; no
+store data is needed beyond the two lists of names.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from shopagent.tools.embeddings.static import StaticEmbedder
 __all__ = [
     "BACKENDS",
     "EMBEDDING_FUNCTION_NAME",
-    "AlignedEmbedder",
     "MULTILINGUAL_BACKEND",
+    "AlignedEmbedder",
     "ChromaEmbeddingFunction",
     "Embedder",
     "MultilingualEmbedder",
