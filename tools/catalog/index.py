@@ -83,6 +83,13 @@ class IndexMixin:
             embedder = self._fitted_embedder(str(stored or ""), wanted)
             identity = getattr(embedder, "identity", None)
             new_vectors = bool(identity and stored and stored != identity)
+            if new_vectors:  # another embedder (maybe another dimension): start afresh
+                self.client.delete_collection(self.collection_name)
+                col = self.client.get_or_create_collection(
+                    self.collection_name,
+                    embedding_function=self._ef,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
             # The last revision's search files know every product's hashes; without them
             # (first run, other layout, files removed) they are read back from Chroma.
             revision = str((col.metadata or {}).get("revision") or "")
