@@ -150,3 +150,19 @@ def test_the_ridge_map_matches_scikit_learns_ridgecv(n: int, noise: float) -> No
     reference = RidgeCV(alphas=ALPHAS, fit_intercept=False).fit(x, y)
     assert alpha == pytest.approx(reference.alpha_)
     np.testing.assert_allclose(weights, reference.coef_.T, rtol=1e-4, atol=1e-5)
+
+
+def test_switching_the_embedder_rebuilds_vectors_of_another_dimension(
+    tmp_path: Path, aligned: AlignedEmbedder
+) -> None:
+    """An index built by the former default (static, 256 dims) upgraded to aligned (MiniLM's
+    384): every product is re-embedded into a fresh collection and search works."""
+    products = sample_products()
+    static = make_embedder("static", max_seq_length=128)
+    ChromaCatalog(_client(tmp_path), "products", static).index(products)
+    catalog = ChromaCatalog(_client(tmp_path), "products", aligned)
+    result = catalog.index(products)
+    assert result.embedded == len(products)
+    assert catalog._collection().metadata["embedder"].startswith(f"{aligned.identity}:")
+    hits = catalog.search("kettle with a thermometer for pour-over coffee", k=3)
+    assert "k-gooseneck-kettle" in _ids(hits)

@@ -113,7 +113,7 @@ async def test_order_status_asks_for_verification_then_answers(db, scripted_mode
     assert state["answer_source"] == "clarify" and state["tool_calls"] == []
     state = await chat.say("ada@example.com and SA-100001")
     assert names(state) == ["get_order_status"]
-    assert "1Z999AA10123456784" in state["answer"] and "has shipped" in state["answer"]
+    assert "1Z999AA10123456784" in state["answer"] and "shipped on" in state["answer"]
 
 
 async def test_wrong_verification_reveals_nothing(db, scripted_model) -> None:

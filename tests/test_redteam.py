@@ -130,11 +130,14 @@ def _broken_order(self: StoreOrders, customer_id: str, order_number: str) -> Any
     return self._view(Order.model_validate_json(rows[0]["data"])) if rows else None
 
 
-def _broken_cancel(self: StoreOrders, customer_id: str, order_number: str, *, on: date) -> Any:
+def _broken_cancel(
+    self: StoreOrders, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+) -> Any:
     rows = self.db.rows(
         "SELECT customer_id FROM orders WHERE number = ?", (order_number.strip().upper(),)
     )
-    order = self.db.cancel_order(rows[0]["customer_id"], order_number, on=on) if rows else None
+    owner = rows[0]["customer_id"] if rows else None
+    order = self.db.cancel_order(owner, order_number, on=on, reason=reason) if owner else None
     return self._view(order) if order else None
 
 

@@ -89,6 +89,8 @@ STATUS_WORDS = {
     "delivered": "was delivered",
     "cancelled": "was cancelled",
     "returned": "was returned",
+    "exchange_requested": "has an exchange in progress",
+    "return_requested": "has a return in progress",
 }
 
 

@@ -83,20 +83,19 @@ class IndexMixin:
             embedder = self._fitted_embedder(str(stored or ""), wanted)
             identity = getattr(embedder, "identity", None)
             new_vectors = bool(identity and stored and stored != identity)
+            # The last revision's search files know every product's hashes; without them
+            # (first run, other layout, files removed) they are read back from Chroma.
+            revision = str((col.metadata or {}).get("revision") or "")
+            previous = files.load(self.files_dir, revision) if revision else None
+            old = previous.stored() if previous is not None else self._stored(col)
             if new_vectors:  # another embedder (maybe another dimension): start afresh
+                previous = None
                 self.client.delete_collection(self.collection_name)
                 col = self.client.get_or_create_collection(
                     self.collection_name,
                     embedding_function=self._ef,
                     configuration={"hnsw": {"space": "cosine"}},
                 )
-            # The last revision's search files know every product's hashes; without them
-            # (first run, other layout, files removed) they are read back from Chroma.
-            revision = str((col.metadata or {}).get("revision") or "")
-            previous = files.load(self.files_dir, revision) if revision else None
-            old = previous.stored() if previous is not None else self._stored(col)
-            if new_vectors:
-                previous = None
 
             added: list[str] = []
             retext: list[str] = []  # changed search text: re-embed
