@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from shopagent.tools.policy_categories import policy_category_for
@@ -34,16 +34,7 @@ OrderStatus = Literal[
     "exchange_requested",
     "return_requested",
 ]
-ORDER_STATUSES: tuple[OrderStatus, ...] = (
-    "pending",
-    "processing",
-    "shipped",
-    "delivered",
-    "cancelled",
-    "returned",
-    "exchange_requested",
-    "return_requested",
-)
+ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
 PaymentKind = Literal["card", "paypal", "gift_card"]
 PaymentEvent = Literal["payment", "refund"]
 Condition = Literal["any", "unused", "unopened"]
