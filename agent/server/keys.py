@@ -72,7 +72,7 @@ def hash_key(key: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _key(row: Any) -> ApiKey:
