@@ -128,13 +128,13 @@ async def dialog_world(shared: SharedParts, fixtures: Fixtures) -> AsyncIterator
         changed = apply_overrides(db, fixtures)
         catalog = OverlayCatalog(shared.store.catalog, changed) if changed else None
         faults = FaultConfig(**fixtures.inventory.model_dump()) if fixtures.inventory else None
-        server = serve_in_thread(create_app(db, faults=faults))
+        clock = dialog_clock(fixtures, shared.store)
+        server = serve_in_thread(create_app(db, faults=faults, clock=clock))
         inventory = inventory_from_url(
             server.url,
             timeout_s=shared.settings.inventory_timeout_s,
             retries=shared.settings.inventory_retries,
         )
-        clock = dialog_clock(fixtures, shared.store)
         agent = await ShopAgent.open(
             shared.settings,
             model=shared.model,

@@ -3,6 +3,7 @@ and running the server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,19 @@ def test_get_sku_equals_the_database(
     assert body["price"] == "18.25"  # exact decimal string, not a float
     assert body["stock"] == row["stock"] == 3
     assert body["currency"] == "USD" and body["as_of"]
+
+
+def test_quotes_are_stamped_by_the_injected_clock(db: StoreDB) -> None:
+    """Evals pass their fixed clock, so a recorded run's tool results replay byte for byte."""
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    running = serve_in_thread(create_app(db, clock=lambda: when))
+    try:
+        one = httpx.get(f"{running.url}/v1/skus/TEE-M").json()
+        many = httpx.post(f"{running.url}/v1/quotes", json={"skus": ["TEE-M"]}).json()
+    finally:
+        running.stop()
+    assert datetime.fromisoformat(one["as_of"].replace("Z", "+00:00")) == when
+    assert datetime.fromisoformat(many["quotes"][0]["as_of"].replace("Z", "+00:00")) == when
 
 
 def test_unknown_sku_is_a_json_404(server: RunningServer, faults: FaultConfig) -> None:

@@ -27,7 +27,9 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -199,8 +201,15 @@ class QuotesResponse(BaseModel):
 
 
 # -- the app ---------------------------------------------------------------------------
-def create_app(db: StoreDB, *, faults: FaultConfig | None = None) -> FastAPI:
-    """The inventory API over ``db``. ``faults`` (also ``app.state.faults``) injects faults."""
+def create_app(
+    db: StoreDB,
+    *,
+    faults: FaultConfig | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The inventory API over ``db``. ``faults`` (also ``app.state.faults``) injects faults;
+    ``clock`` (default: now, UTC) stamps each quote's ``as_of`` (evals pass their fixed clock,
+    so a recorded run replays byte for byte)."""
     app = FastAPI(
         title="ShopAgent inventory API",
         version=API_VERSION,
@@ -226,7 +235,7 @@ def create_app(db: StoreDB, *, faults: FaultConfig | None = None) -> FastAPI:
         tags=["inventory"],
     )
     def get_sku(sku: Annotated[str, PathParam(min_length=1, max_length=64)]) -> StockQuote:
-        quote = db_quotes(db, [sku]).get(sku)
+        quote = db_quotes(db, [sku], as_of=clock() if clock else None).get(sku)
         if quote is None:
             raise HTTPException(status_code=404, detail=f"unknown SKU {sku!r}")
         return quote
@@ -234,7 +243,7 @@ def create_app(db: StoreDB, *, faults: FaultConfig | None = None) -> FastAPI:
     @app.post("/v1/quotes", response_model=QuotesResponse, tags=["inventory"])
     def post_quotes(body: QuotesRequest) -> QuotesResponse:
         wanted = list(dict.fromkeys(body.skus))
-        found = db_quotes(db, wanted)
+        found = db_quotes(db, wanted, as_of=clock() if clock else None)
         return QuotesResponse(
             quotes=[found[s] for s in wanted if s in found],
             missing=[s for s in wanted if s not in found],
