@@ -31,10 +31,11 @@ from typing import Any
 
 from shopagent.agent.answering.facts import money
 from shopagent.evals.entities_actions import action_fields
+from shopagent.evals.entities_policy import policy_entities, store_entity
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Order, Product, ReturnPolicy
 
-KINDS = ("product", "order", "customer")
+KINDS = ("product", "order", "customer", "policy", "store")
 _FILTER = re.compile(r"^(!?)([a-z_][a-z0-9_]*)\s*(?:(<=|>=|!=|=|<|>)\s*(.+))?$")
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
 
@@ -117,6 +118,8 @@ class StoreIndex:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    store: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_db(cls, db: StoreDB, today: date) -> StoreIndex:
@@ -129,6 +132,8 @@ class StoreIndex:
         names = [p.name.casefold() for p in catalog.values()]
         for product in catalog.values():
             index.products[product.id] = _product_fields(product, stock, names, index.policy)
+        index.policies = policy_entities(index.policy, catalog.values())
+        index.store = store_entity(db.info())
         for row in db.rows("SELECT * FROM customers ORDER BY id"):
             index.customers[row["id"]] = {
                 "id": row["id"],
@@ -321,7 +326,8 @@ def _matcher(query: Query, bound: Resolved, index: StoreIndex) -> Callable[[dict
 
 
 def _pool(kind: str, index: StoreIndex) -> dict[str, dict[str, Any]]:
-    return {"product": index.products, "order": index.orders, "customer": index.customers}[kind]
+    pools = {"product": index.products, "order": index.orders, "customer": index.customers}
+    return pools[kind] if kind in pools else {"policy": index.policies, "store": index.store}[kind]
 
 
 def _stable_pick(seed: str, count: int) -> int:
