@@ -133,7 +133,6 @@ class StoreIndex:
         for product in catalog.values():
             index.products[product.id] = _product_fields(product, stock, names, index.policy)
         index.policies = policy_entities(index.policy, catalog.values())
-        index.store = store_entity(db.info())
         for row in db.rows("SELECT * FROM customers ORDER BY id"):
             index.customers[row["id"]] = {
                 "id": row["id"],
@@ -163,6 +162,7 @@ class StoreIndex:
                 noun,
             )
             index.orders[order.number] = fields
+        index.store = store_entity(db.info(), index.orders)
         return index
 
     def owner_of(self, order_number: str) -> str | None:
@@ -199,6 +199,7 @@ def _product_fields(
         "colors": len(colors),
         "material": product.attributes.get("material", ""),
         "window_days": policy.rule_for(product.category).window_days,
+        "own_window": policy.rule_for(product.category).window_days != policy.default.window_days,
         "final_sale": product.final_sale,
         "in_stock": all(s > 0 for s in stocks),
         "out_of_stock": all(s == 0 for s in stocks),
@@ -246,6 +247,7 @@ def _order_fields(
         "within_window": in_window and not final_sale,
         "outside_window": out_window and not final_sale,
         "window_days": min(windows),
+        "condition": index.policy.rule_for(categories[0]).condition,
         "window_ends": (
             (order.delivered_at + timedelta(days=min(windows))).isoformat()
             if order.delivered_at

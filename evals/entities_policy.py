@@ -11,11 +11,13 @@ store's catalog category with the most products under it, lowercased; else the p
 longer than the default's), ``sold`` (the catalog has products under it).
 
 The ``store`` kind has one entity, the shop itself: ``name``, ``support_email``,
-``support_hours``, ``currency`` (``s: "store:"`` -> ``{s.name}``).
+``support_hours``, ``currency``, ``unknown_order`` (an order number of the store's shape that
+no order has) (``s: "store:"`` -> ``{s.name}``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -59,10 +61,16 @@ def policy_entities(policy: ReturnPolicy, products: Iterable[Product]) -> dict[s
     return out
 
 
-def store_entity(info: StoreInfo) -> dict[str, dict[str, Any]]:
-    """The shop as the one entity of the ``store`` kind."""
+def store_entity(info: StoreInfo, orders: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """The shop as the one entity of the ``store`` kind; ``unknown_order`` is an order number
+    of the store's own shape that no order has (its newest number with every digit a 9)."""
+    numbers = list(orders)
+    unknown = re.sub(r"\d", "9", numbers[-1]) if numbers else ""
+    while unknown in numbers:
+        unknown += "9"
     return {
         "store": {
+            "unknown_order": unknown,
             "name": info.name,
             "support_email": info.support_email or "",
             "support_hours": info.support_hours or "",

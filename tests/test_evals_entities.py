@@ -100,5 +100,9 @@ def test_policy_and_store_entities_name_the_stores_own_rules(index: StoreIndex) 
     assert bound["f"]["word"] == bound["f"]["catalog_category"].casefold()
     assert policy.categories[bound["c"]["category"]].refund_method == "store_credit"
     assert bound["s"]["name"] and "@" in bound["s"]["support_email"]
+    unknown = bound["s"]["unknown_order"]
+    assert unknown not in index.orders and unknown.replace("9", "0") != unknown
+    some = next(iter(index.orders))
+    assert len(unknown) == len(some) and unknown.rstrip("9") == some.rstrip("0123456789")
     with pytest.raises(EntityError, match="no policy"):
         resolve_vars("x", {"r": "policy: fee, window_days>3000"}, index)
