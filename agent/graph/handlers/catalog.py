@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopagent.agent.graph.handlers.order_items import order_items_question
 from shopagent.agent.graph.handlers.search import (
     is_refinement,
     parsed_request,
@@ -180,6 +181,8 @@ async def price_stock(turn: Turn) -> None:
 
 
 async def product_question(turn: Turn) -> None:
+    if await order_items_question(turn):  # items of the customer's own orders
+        return
     targets = await _targets(turn, allow_choice=True)
     if targets:
         await _details(turn, targets)
