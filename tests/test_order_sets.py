@@ -3,12 +3,13 @@ the lines it names in them, and the graph answering from the products' own data.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from factories import CUSTOMERS, ORDERS, PRODUCTS, STOCK, make_context, tiny_store
 from graph_common import Chat
+from shopagent.agent.understanding.clarification import asked_again
 from shopagent.agent.understanding.order_sets import (
     MAX_LINES,
     OrderSetRef,
@@ -169,3 +170,34 @@ async def test_an_anonymous_shopper_gets_no_order_lines(scripted_model) -> None:
     state = await Chat(context).say(message)
     assert "get_order_status" not in [c["name"] for c in state["tool_calls"]]
     assert "sa-100007" not in state["messages"][-1].content.casefold()
+
+
+# -- no clarification loop: the same question is never asked twice in a row --------------
+def test_a_question_asked_again_says_how_to_answer() -> None:
+    question = "Which order would you like to return?\n1. SA-1 (Mug)\n2. SA-2 (Lamp)"
+    assert asked_again(question, "Here are your orders") == question
+    again = asked_again(question, question)
+    assert again != question and again.endswith("1. SA-1 (Mug)\n2. SA-2 (Lamp)")
+    assert "number" in again and "person" in again
+    assert asked_again("Which size?", "Which size?") != "Which size?"
+
+
+async def test_an_unresolved_answer_does_not_get_the_same_question(scripted_model) -> None:
+    data = _store()
+    db = StoreDB.in_memory(data)
+    first, second = "I want to return something", "hmm, the one I liked least"
+    ada = StoreOrders(db).customer_by_email("ada@example.com")
+    context = make_context(
+        db,
+        scripted_model([]),
+        {first: "return_request", second: "return_request"},
+        catalog=InMemoryCatalog(data.products),
+        authenticated=ada,
+        clock=lambda: datetime(2026, 10, 20, tzinfo=UTC),
+    )
+    chat = Chat(context)
+    asked = (await chat.say(first))["messages"][-1].content
+    assert asked.startswith("Which order would you like to return?")
+    again = (await chat.say(second))["messages"][-1].content
+    assert again.strip() != asked.strip()
+    assert "SA-100002" in again and "SA-100007" in again  # the list is still there
