@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shopagent.agent.answering.facts import money
-from shopagent.evals.entities_actions import action_fields
+from shopagent.evals.entities_actions import action_fields, add_recency
 from shopagent.evals.entities_policy import policy_entities, store_entity
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Order, Product, ReturnPolicy
@@ -162,6 +162,7 @@ class StoreIndex:
                 noun,
             )
             index.orders[order.number] = fields
+        add_recency(index.orders)
         index.store = store_entity(db.info(), index.orders)
         return index
 

@@ -106,3 +106,19 @@ def test_policy_and_store_entities_name_the_stores_own_rules(index: StoreIndex) 
     assert len(unknown) == len(some) and unknown.rstrip("9") == some.rstrip("0123456789")
     with pytest.raises(EntityError, match="no policy"):
         resolve_vars("x", {"r": "policy: fee, window_days>3000"}, index)
+
+
+def test_orders_know_their_rank_among_their_customers_orders(index: StoreIndex) -> None:
+    bound = resolve_vars(
+        "recency",
+        {
+            "o": "order: recency=1, customer_orders>=2",
+            "c": "customer: owner_of=o",
+            "p": "order: owner=c, recency=2",
+        },
+        index,
+    )
+    assert bound["o"]["number"] == bound["c"]["latest_order"]
+    assert bound["p"]["placed_at"] <= bound["o"]["placed_at"]
+    assert bound["o"]["customer_orders"] == bound["c"]["orders"]
+    assert bound["o"]["item_product_id"] in index.products
