@@ -104,12 +104,14 @@ def main() -> int:
         result["train_examples"] = len(examples)
         result["cv_accuracy"] = model.report["cv"]["accuracy"]
         result["cv_ece"] = model.report["cv"]["ece"]
+        result["oos_threshold"] = model.report["cv"]["oos_threshold"]
         result["model_bytes"] = len(pickle.dumps(model))
         results[f"trained[{features}]"] = result
     for name, r in results.items():
         extra = (
             f" ece={r['ece']:.3f} cv_acc={r['cv_accuracy']:.3f} train={r['train_seconds']}s"
             f" examples={r['train_examples']} size={r['model_bytes'] / 1e6:.2f}MB"
+            f" oos_threshold={r['oos_threshold']}"
             if "ece" in r
             else ""
         )

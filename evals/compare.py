@@ -5,7 +5,7 @@ A metric regresses when it moves the wrong way by more than its threshold:
 * quality rates (task success, intent accuracy, tool P/R, clarification P/R, groundedness,
   policy compliance, pass^k, judge scores): an absolute drop larger than ``threshold``
   (default 0.02, i.e. 2 points);
-* ``policy_violations``: any increase;
+* ``policy_violations`` and ``repeated_questions`` (clarification loops): any increase;
 * cost (latency p50/p95, LLM calls and tokens per turn): a relative increase larger than
   ``cost_threshold`` (default 0.5, i.e. +50%; latency is noisy on shared machines).
 
@@ -88,7 +88,7 @@ def _metric_names(a: RunReport, b: RunReport) -> list[str]:
 
 def _judge(name: str, before: float, after: float, threshold: float, cost: float) -> int:
     """-1 regressed, +1 improved, 0 unchanged (within thresholds)."""
-    if name == "policy_violations":
+    if name in {"policy_violations", "repeated_questions"}:
         return -1 if after > before else (1 if after < before else 0)
     if name in COST_METRICS:
         if before <= 0:

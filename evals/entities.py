@@ -30,11 +30,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shopagent.agent.answering.facts import money
-from shopagent.evals.entities_actions import action_fields
+from shopagent.evals.entities_actions import action_fields, add_recency
+from shopagent.evals.entities_policy import policy_entities, store_entity
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Order, Product, ReturnPolicy
 
-KINDS = ("product", "order", "customer")
+KINDS = ("product", "order", "customer", "policy", "store")
 _FILTER = re.compile(r"^(!?)([a-z_][a-z0-9_]*)\s*(?:(<=|>=|!=|=|<|>)\s*(.+))?$")
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
 
@@ -117,6 +118,8 @@ class StoreIndex:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    store: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_db(cls, db: StoreDB, today: date) -> StoreIndex:
@@ -129,6 +132,7 @@ class StoreIndex:
         names = [p.name.casefold() for p in catalog.values()]
         for product in catalog.values():
             index.products[product.id] = _product_fields(product, stock, names, index.policy)
+        index.policies = policy_entities(index.policy, catalog.values())
         for row in db.rows("SELECT * FROM customers ORDER BY id"):
             index.customers[row["id"]] = {
                 "id": row["id"],
@@ -158,6 +162,8 @@ class StoreIndex:
                 noun,
             )
             index.orders[order.number] = fields
+        add_recency(index.orders)
+        index.store = store_entity(db.info(), index.orders)
         return index
 
     def owner_of(self, order_number: str) -> str | None:
@@ -194,6 +200,7 @@ def _product_fields(
         "colors": len(colors),
         "material": product.attributes.get("material", ""),
         "window_days": policy.rule_for(product.category).window_days,
+        "own_window": policy.rule_for(product.category).window_days != policy.default.window_days,
         "final_sale": product.final_sale,
         "in_stock": all(s > 0 for s in stocks),
         "out_of_stock": all(s == 0 for s in stocks),
@@ -241,6 +248,7 @@ def _order_fields(
         "within_window": in_window and not final_sale,
         "outside_window": out_window and not final_sale,
         "window_days": min(windows),
+        "condition": index.policy.rule_for(categories[0]).condition,
         "window_ends": (
             (order.delivered_at + timedelta(days=min(windows))).isoformat()
             if order.delivered_at
@@ -321,7 +329,8 @@ def _matcher(query: Query, bound: Resolved, index: StoreIndex) -> Callable[[dict
 
 
 def _pool(kind: str, index: StoreIndex) -> dict[str, dict[str, Any]]:
-    return {"product": index.products, "order": index.orders, "customer": index.customers}[kind]
+    pools = {"product": index.products, "order": index.orders, "customer": index.customers}
+    return pools[kind] if kind in pools else {"policy": index.policies, "store": index.store}[kind]
 
 
 def _stable_pick(seed: str, count: int) -> int:

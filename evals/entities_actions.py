@@ -4,7 +4,8 @@ Order fields: ``item_noun`` (what a shopper calls the first item), ``other_varia
 variant value of the first item's product that is in stock, "" when none), ``oos_variant``
 (one that is out of stock), ``exchangeable`` (delivered, inside the exchange window, with an
 in-stock other variant), ``swappable`` (the same for a pending order), ``paid_with`` (the
-label of the order's payment method), ``gift_balance`` and ``gift_short`` (the owner has a
+label of the order's payment method), ``item_product_id`` and ``item_material`` (of the
+first item), ``gift_balance`` and ``gift_short`` (the owner has a
 gift card whose balance does not cover the order total), ``gift_covers``.
 """
 
@@ -60,4 +61,18 @@ def action_fields(
         "gift_short": bool(gift) and gift.balance is not None and gift.balance < order.total,
         "gift_covers": bool(gift) and gift.balance is not None and gift.balance >= order.total,
         "modified": order.modified,
+        "item_product_id": first.product_id,
+        "item_material": (product.attributes.get("material", "") if product else "") or "",
     }
+
+
+def add_recency(orders: Mapping[str, dict[str, Any]]) -> None:
+    """Order fields ``recency`` (1: the customer's newest order, 2: the one before, ...) and
+    ``customer_orders`` (how many orders its customer has); ``orders`` oldest first."""
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for fields in orders.values():
+        by_customer.setdefault(fields["customer_id"], []).append(fields)
+    for own in by_customer.values():
+        for rank, fields in enumerate(reversed(own), 1):
+            fields["recency"] = rank
+            fields["customer_orders"] = len(own)

@@ -29,6 +29,7 @@ HIGHER_IS_BETTER = (
 )
 LOWER_IS_BETTER = (
     "policy_violations",
+    "repeated_questions",
     "latency.p50",
     "latency.p95",
     "llm_calls_per_turn",
@@ -86,6 +87,21 @@ def _clarify_counts(turns: list[TurnRecord]) -> tuple[int, int, int]:
     return tp, fp, fn
 
 
+def _question(turn: TurnRecord) -> str:
+    return " ".join(turn.answer.casefold().split())
+
+
+def repeated_questions(dialogs: Iterable[DialogRecord]) -> int:
+    """Turns whose clarifying question is the previous turn's question again (same dialog):
+    a clarification loop. Compared casefolded with whitespace collapsed."""
+    count = 0
+    for dialog in dialogs:
+        for before, turn in zip(dialog.turns, dialog.turns[1:], strict=False):
+            if before.clarify and turn.clarify and not before.error and not turn.error:
+                count += _question(before) == _question(turn) != ""
+    return count
+
+
 def _judge(dialogs: list[DialogRecord], key: str) -> float | None:
     scores = [d.judge[key] for d in dialogs if d.judge and isinstance(d.judge.get(key), int)]
     return round(sum(scores) / len(scores), 3) if scores else None
@@ -122,6 +138,7 @@ def compute_metrics(dialogs: list[DialogRecord]) -> dict[str, Any]:
         ),
         "clarify_precision": ratio(c_tp, c_tp + c_fp),
         "clarify_recall": ratio(c_tp, c_tp + c_fn),
+        "repeated_questions": repeated_questions(dialogs),
         "groundedness": ratio(supported, claims) if claims else 1.0,
         "policy_violations": sum(len(d.violations) for d in dialogs),
         "policy_compliance": ratio(sum(not d.violations for d in dialogs), len(dialogs)),

@@ -17,6 +17,7 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("tool_arg_accuracy", "tool-call argument accuracy"),
     ("clarify_precision", "clarification precision"),
     ("clarify_recall", "clarification recall"),
+    ("repeated_questions", "repeated clarifying questions"),
     ("groundedness", "groundedness"),
     ("policy_violations", "policy violations"),
     ("security.leaks", "leaks (unauthorized reads)"),

@@ -76,3 +76,49 @@ def test_substitute(index: StoreIndex) -> None:
         substitute("{p.name}", bound)
     with pytest.raises(EntityError, match="unknown field 'nme'"):
         substitute("{o.nme}", bound)
+
+
+def test_policy_and_store_entities_name_the_stores_own_rules(index: StoreIndex) -> None:
+    policy = index.policy
+    bound = resolve_vars(
+        "policy-kinds",
+        {
+            "d": "policy: default",
+            "f": "policy: fee, sold",
+            "c": "policy: store_credit",
+            "s": "store:",
+        },
+        index,
+    )
+    assert bound["d"]["window_days"] == policy.default.window_days and bound["d"]["category"] == ""
+    fee = policy.categories[bound["f"]["category"]].restocking_fee_pct
+    assert fee > 0 and bound["f"]["restocking_fee"] == f"{fee.normalize():f}%"
+    # the word a shopper uses is a catalog category that falls under it
+    assert (
+        policy.rule_for(bound["f"]["catalog_category"]) == policy.categories[bound["f"]["category"]]
+    )
+    assert bound["f"]["word"] == bound["f"]["catalog_category"].casefold()
+    assert policy.categories[bound["c"]["category"]].refund_method == "store_credit"
+    assert bound["s"]["name"] and "@" in bound["s"]["support_email"]
+    unknown = bound["s"]["unknown_order"]
+    assert unknown not in index.orders and unknown.replace("9", "0") != unknown
+    some = next(iter(index.orders))
+    assert len(unknown) == len(some) and unknown.rstrip("9") == some.rstrip("0123456789")
+    with pytest.raises(EntityError, match="no policy"):
+        resolve_vars("x", {"r": "policy: fee, window_days>3000"}, index)
+
+
+def test_orders_know_their_rank_among_their_customers_orders(index: StoreIndex) -> None:
+    bound = resolve_vars(
+        "recency",
+        {
+            "o": "order: recency=1, customer_orders>=2",
+            "c": "customer: owner_of=o",
+            "p": "order: owner=c, recency=2",
+        },
+        index,
+    )
+    assert bound["o"]["number"] == bound["c"]["latest_order"]
+    assert bound["p"]["placed_at"] <= bound["o"]["placed_at"]
+    assert bound["o"]["customer_orders"] == bound["c"]["orders"]
+    assert bound["o"]["item_product_id"] in index.products

@@ -183,6 +183,21 @@ def test_compute_metrics() -> None:
     assert math.isclose(compute_metrics([passed, passed.model_copy()])["pass_hat_k"]["2"], 1.0)
 
 
+def test_repeated_questions_count_the_same_question_asked_twice_in_a_row() -> None:
+    ask = "Which order do you mean?  1. A  2. B"
+
+    def dialog(*answers: tuple[str, bool]) -> DialogRecord:
+        turns = [_turn(i, answer=a, clarify=c) for i, (a, c) in enumerate(answers, 1)]
+        return DialogRecord(id="d", suite="s", turns=turns)
+
+    looped = dialog(("hi", False), (ask, True), (ask.upper(), True), (ask, True))
+    assert compute_metrics([looped])["repeated_questions"] == 2
+    other = dialog((ask, True), ("Which item do you mean?", True), (ask, True))
+    assert compute_metrics([other])["repeated_questions"] == 0
+    answered = dialog((ask, True), (ask, False))  # the same text, but not a question
+    assert compute_metrics([answered, dialog((ask, True))])["repeated_questions"] == 0
+
+
 @pytest.fixture(scope="module")
 def store():
     spec = StoreSpec(n_products=40, n_customers=6, n_orders=30)

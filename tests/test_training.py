@@ -116,3 +116,17 @@ def test_annotated_import_log_yaml_is_read(tmp_path: Path) -> None:
     assert [(e.text, e.intent) for e in examples] == [
         (f"where is {vocab.orders[0]}?", "order_status")
     ]
+
+
+def test_oos_threshold_is_the_middle_of_the_cheapest_thresholds() -> None:
+    import numpy as np
+    from shopagent.agent.understanding.training import oos_threshold
+
+    classes = ["out_of_scope", "product_search"]
+    # cross-validated P(out_of_scope) of 2 stray and 2 shop sentences: the thresholds 0.65 to
+    # 0.85 all separate them (cost 0); the lowest, 0.65, is 0.05 from a false alarm
+    p = np.array([0.85, 0.9, 0.55, 0.6])
+    probs = np.stack([p, 1 - p], axis=1)
+    labels = np.array(["out_of_scope", "out_of_scope", "product_search", "product_search"])
+    assert oos_threshold(probs, labels, classes) == 0.75
+    assert oos_threshold(probs, labels, ["product_search"]) == 1.0

@@ -76,6 +76,15 @@ class StorePolicy:
     def categories(self) -> list[str]:
         return list(self._rules.categories)
 
+    @property
+    def embed(self) -> EmbedFn | None:
+        """The embedder the lookup ranks sections with (None: word overlap)."""
+        return self._embed
+
+    def general_text(self) -> str:
+        """The text of the sections that belong to no category (the policy's own words)."""
+        return "\n".join(f"{s.heading}\n{s.text}" for s in self._sections if s.category is None)
+
     def lookup(
         self, question: str, *, category: str | None = None, k: int = 2
     ) -> list[PolicySection]:

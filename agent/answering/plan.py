@@ -220,7 +220,8 @@ def _product_question(
 ) -> list[Claim]:
     by_id = {r.product_id: r for r in refs}
     out: list[Claim] = []
-    for details in facts.details[:1]:
+    # one product, or each item of the customer's orders the question is about
+    for details in facts.details[: len(facts.details) if facts.orders else 1]:
         ref = by_id.get(details["product_id"]) or ProductRef(name=details["name"])
         if _explains(question):
             out.append(features(details, ref, need or question))

@@ -125,6 +125,24 @@ def not_again(question: str | None, last_answer: str) -> str | None:
     return again if again and again.strip() != last_answer.strip() else None
 
 
+ASK_LIST_AGAIN = (
+    "I still can't tell which one you mean from that. Please reply with its number from "
+    "this list, or ask me for a person:"
+)
+
+
+def asked_again(question: str, last_answer: str) -> str:
+    """A handler's question, never the one just asked word for word: asked again, it says
+    what did not work and how to answer (the number from its list, or a person), keeping
+    the list."""
+    if question.strip() != last_answer.strip():
+        return question
+    listed = question.partition("\n")[2]
+    if listed.strip():
+        return f"{ASK_LIST_AGAIN}\n{listed}"
+    return f"{question} (If you're not sure, I can connect you with a person.)"
+
+
 def choose_question(options: list[FocusItem], notes: dict[str, list[str]] | None = None) -> str:
     """Ask which of several matching products the shopper means; ``notes`` (by SKU) name
     what tells each apart ("color: Blue")."""

@@ -162,17 +162,20 @@ def _cross_validate(
 def oos_threshold(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -> float:
     """The probability ``out_of_scope`` needs to win, chosen on the cross-validated
     predictions to minimise ``OOS_FALSE_ALARM_COST * false alarms + misses``: refusing a
-    shopper's real question costs more than answering a stray one."""
+    shopper's real question costs more than answering a stray one. Several thresholds often
+    cost the same on the training data; the middle of those is taken (the lowest one sits
+    at the edge where one more unseen sentence becomes a false alarm)."""
     if OOS not in classes:
         return 1.0
-    best, best_cost = 0.0, float("inf")
-    for threshold in np.arange(0.0, 1.0, 0.05):
+    costs: dict[float, int] = {}
+    for threshold in (round(0.05 * i, 2) for i in range(20)):  # 0.0, 0.05, ..., 0.95
         predicted = np.array([decide(row, classes, threshold)[0] for row in probs])
         said, meant = predicted == OOS, labels == OOS
         cost = OOS_FALSE_ALARM_COST * int((said & ~meant).sum()) + int((meant & ~said).sum())
-        if cost < best_cost:
-            best, best_cost = float(threshold), cost
-    return round(best, 2)
+        costs[threshold] = cost
+    cheapest = min(costs.values())
+    tied = [t for t, c in costs.items() if c == cheapest]
+    return tied[(len(tied) - 1) // 2]
 
 
 def expected_calibration_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopagent.agent.graph.handlers.order_items import order_items_question
 from shopagent.agent.graph.handlers.search import (
     is_refinement,
     parsed_request,
@@ -14,6 +15,7 @@ from shopagent.agent.graph.handlers.search import (
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem, last_assistant_text
 from shopagent.agent.understanding.clarification import choose_question
+from shopagent.agent.understanding.policy_mentions import policy_category_mentioned, policy_names
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
@@ -179,6 +181,8 @@ async def price_stock(turn: Turn) -> None:
 
 
 async def product_question(turn: Turn) -> None:
+    if await order_items_question(turn):  # items of the customer's own orders
+        return
     targets = await _targets(turn, allow_choice=True)
     if targets:
         await _details(turn, targets)
@@ -201,10 +205,12 @@ async def return_policy(turn: Turn) -> None:
     question = turn.state.get("spans", {}).get("return_policy") or user_text(turn)
     targets = list(turn.state.get("targets", []))
     vocab = turn.ctx.vocabulary
-    category = targets[0]["category"] if targets else _category_in(turn)
+    category = targets[0]["category"] if targets else _category_in(turn, similar=False)
     if category is None and not targets and vocab is not None:
         # a product type the store sells ("a duvet cover", "a webcam"): its category
         category = vocab.type_category(vocab.product_type(turn.slots.query))
+    if category is None and not targets:  # "apparel" in a store whose policy says "Clothing"
+        category = _category_in(turn, similar=True)
     if category is None and not targets and turn.slots.query:
         named = await _named_product(turn)
         category = named["category"] if named else None
@@ -231,9 +237,16 @@ async def _named_product(turn: Turn) -> FocusItem | None:
     return turn.focus[0]
 
 
-def _category_in(turn: Turn) -> str | None:
-    text = user_text(turn).casefold()
-    for category in turn.ctx.policy.rules.categories:
-        if category.casefold() in text or category.casefold().rstrip("s") in text:
-            return category
-    return None
+def _category_in(turn: Turn, *, similar: bool) -> str | None:
+    """The policy category the shopper's words name in this store's terms (shared words with
+    its policy or catalog category names; with ``similar``, by embedding similarity too)."""
+    policy = turn.ctx.policy
+    vocab = turn.ctx.vocabulary
+    general = getattr(policy, "general_text", None)
+    names = policy_names(
+        policy.rules.categories,
+        vocab.policy_categories if vocab is not None else {},
+        general() if callable(general) else "",
+    )
+    embed = getattr(policy, "embed", None)
+    return policy_category_mentioned(user_text(turn), names, embed, similar=similar)

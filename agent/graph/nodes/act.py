@@ -8,7 +8,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from shopagent.agent.graph.context import AgentContext
 from shopagent.agent.graph.handlers import HANDLERS, Turn
-from shopagent.agent.graph.state import AgentState
+from shopagent.agent.graph.state import AgentState, last_assistant_text
+from shopagent.agent.understanding.clarification import asked_again
 
 
 async def act(
@@ -32,6 +33,8 @@ async def act(
             break
         if turn.focus and intent in {"product_search", "price_stock", "compare"}:
             turn.state = {**turn.state, "targets": turn.focus[:1]}
+    if turn.clarify:  # never the same question twice in a row
+        turn.clarify = asked_again(turn.clarify, last_assistant_text(state))
     update: dict[str, Any] = {
         "tool_calls": turn.calls,
         "clarify": turn.clarify,
