@@ -107,6 +107,18 @@ def action_intent(intent: str, text: str, has_order_number: bool) -> str:
     return "modify_order" if has_order_number else "change_address"
 
 
+CHANGE_INTENTS = frozenset({"modify_order", "change_address", "exchange_request"})
+
+
+def asked_for(intent: str, clause: str) -> bool:
+    """Whether ``clause`` (the words a secondary intent came from) asks for that intent: a
+    change must be asked for with a change word, an address or a payment method. "Where is
+    my order X? My email is Y" gives an email to verify with; it changes nothing."""
+    if intent not in CHANGE_INTENTS:
+        return True
+    return _asks_change(clause) or bool(extract_address(clause) or extract_payment(clause))
+
+
 def _asks_change(text: str) -> bool:
     lowered = text.casefold()
     data = _data()
