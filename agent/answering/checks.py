@@ -21,6 +21,7 @@ from shopagent.agent.answering.claims import (
     ProductList,
     ProductRef,
 )
+from shopagent.agent.answering.list_checks import list_problems, real_name
 from shopagent.agent.answering.plan import AnswerPlan
 from shopagent.agent.answering.words import content_stems, lists, matcher, phrase_pattern
 
@@ -93,6 +94,7 @@ def _stated(ctx: Context) -> list[str]:
         if value not in allowed_numbers and not _list_marker(text, m):
             out.append(f"number not in tool results: {m.text}")
     out += _names(ctx)
+    out += list_problems(text, plan.claims, plan.products)
     out += _vocab(ctx, "colors", [p.variant for p in plan.products])
     out += _vocab(ctx, "materials", [])
     out += _availability(ctx)
@@ -154,11 +156,12 @@ def _names(ctx: Context) -> list[str]:
 
 
 def _name_part(ctx: Context, phrase: str) -> bool:
-    """A run of known words may rearrange a name only if it is no other product's name part."""
-    return (
-        any(w in phrase for p in ctx.products for w in [p.brand.casefold()] if w)
-        or len(ctx.products) <= 1
-    )
+    """A run of known words may rearrange a name only if it is no other product's name part;
+    with a brand in it, it must be (part of) a name of that brand."""
+    if len(ctx.products) <= 1:
+        return True
+    branded = any(w in phrase for p in ctx.products for w in [p.brand.casefold()] if w)
+    return branded and real_name(phrase, ctx.products)
 
 
 def _vocab(ctx: Context, key: str, extra: list[str]) -> list[str]:

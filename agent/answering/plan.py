@@ -71,6 +71,9 @@ class AnswerPlan(BaseModel):
                 parts.append(str(p.stock))
         for c in self.claims:
             parts.append(c.model_dump_json())
+            listed = getattr(c, "items", None) or getattr(c, "products", None) or []
+            if isinstance(listed, list) and len(listed) > 1:  # "and 5 more": a list's counts
+                parts.append(" ".join(str(n) for n in range(1, len(listed) + 1)))
         return "\n".join(x for x in parts if x)
 
 
