@@ -80,3 +80,14 @@ def test_a_list_cut_by_the_budget_ends_at_its_last_full_line() -> None:
     cut = complete_sentences(text[: text.index("Crema Lab") + 6])
     assert cut.endswith(".") and "Crema" not in cut
     assert cut.splitlines()[-1].startswith("2. Ironpeak")
+
+
+def test_more_results_than_listed_say_how_many_were_found() -> None:
+    kettles = [
+        hit(f"K{i}", f"Brewster Kettle No {i}", "Brewster", f"K-{i}", "20.00") for i in range(8)
+    ]
+    plan = plan_of("product_search", "show me kettles", [search(*kettles)])
+    text = realise(plan)
+    assert text.startswith("I found 8 options; these are the closest matches:")
+    assert text.count("\n") == 5 and "No 5" not in text  # five listed, the rest counted
+    assert verify_plan(text, plan) == [], text
