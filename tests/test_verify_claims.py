@@ -7,6 +7,7 @@ from answer_fixtures import (
     MUG_A,
     MUG_B,
     details,
+    hit,
     order,
     orders,
     policy,
@@ -203,3 +204,27 @@ def test_tell_me_more_gives_features_in_sentences() -> None:
     plan = plan_of("product_question", asked, [search(BASKET), details(plain)])
     assert "\u201cIt is light.\u201d \u201cIt is quick.\u201d" in realise(plan)
     assert not verify_plan(realise(plan), plan)
+
+
+def test_a_short_attribute_value_is_stated_as_the_data_has_it() -> None:
+    bag = hit("P9", "Trailmark Horizon Sleeping Bag", "Trailmark", "S-9", "124.99", "Outdoor")
+    bag_details = {
+        **BASKET_DETAILS,
+        "product_id": "P9",
+        "name": bag["name"],
+        "brand": "Trailmark",
+        "description": "A warm bag with a two-way zipper.",
+        "attributes": {"warranty": "2 years"},
+        "variants": [{"sku": "S-9", "length": "Regular"}],
+    }
+    plan = plan_of(
+        "product_question",
+        "What's the warranty on the Trailmark Horizon Sleeping Bag?",
+        [search(bag), details(bag_details)],
+    )
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "2 years" in realise(plan)
+    ok = "The Trailmark Horizon Sleeping Bag comes with a warranty of 2 years."
+    assert verify_plan(ok, plan) == []
+    loose = "The Trailmark Horizon Sleeping Bag, is a 2-year warranty."
+    assert "does not state the warranty" in verify_plan(loose, plan)

@@ -21,7 +21,7 @@ from shopagent.agent.answering.claims import (
     ProductList,
     ProductRef,
 )
-from shopagent.agent.answering.list_checks import list_problems, real_name
+from shopagent.agent.answering.list_checks import list_problems, product_list_problems, real_name
 from shopagent.agent.answering.plan import AnswerPlan
 from shopagent.agent.answering.words import content_stems, lists, matcher, phrase_pattern
 
@@ -280,6 +280,14 @@ def _covers(ctx: Context, text: str, share: float) -> bool:
     return len(want & content_stems(ctx.text)) >= share * len(want)
 
 
+def _exact(ctx: Context, value: str) -> bool:
+    """A short value ("2 years", "cotton twill") is stated as the data has it ("2-year" is
+    not "2 years"); lists of values ("Black, Slate") may be rephrased."""
+    if "," in value or len(value.split()) > 4:
+        return True
+    return " ".join(value.casefold().split()) in " ".join(ctx.text.casefold().split())
+
+
 def _polarity_negative(ctx: Context) -> bool:
     first = ex.sentence_bounds(ctx.text)[:1]
     head = ctx.text[first[0][0] : first[0][1]] if first else ctx.text
@@ -324,7 +332,9 @@ def _required(ctx: Context, c: object) -> list[str]:
                 out.append("does not say that the listing lacks it")
             if re.match(r"\s*yes\b", text, re.I):
                 out.append("answers yes to what the listing doesn't say")
-        elif not _covers(ctx, c.evidence or c.value, 0.5 if c.evidence else 0.6):
+        elif not _covers(ctx, c.evidence or c.value, 0.5 if c.evidence else 0.6) or (
+            not c.evidence and not _exact(ctx, c.value)
+        ):
             out.append(f"does not state the {c.attribute}")
         if c.verdict == "yes" and _polarity_negative(ctx) and not negated(c.evidence or ""):
             out.append("answers no; the data says yes")
@@ -336,7 +346,7 @@ def _required(ctx: Context, c: object) -> list[str]:
         need = min(2, len(c.features))
         return [] if hits >= need else ["states too few of the product's features"]
     if isinstance(c, ProductList):
-        return _product_list(ctx, c)
+        return product_list_problems(ctx.text, c, ctx.products, ctx.mentions)
     if isinstance(c, PolicyRule):
         if c.final_sale:
             ok = "final sale" in text.casefold() or _NO_RETURN.search(text)
@@ -372,25 +382,6 @@ def _required(ctx: Context, c: object) -> list[str]:
     if isinstance(c, Notice):
         return [] if _covers(ctx, c.text, 0.4) else ["does not say what went wrong"]
     return []
-
-
-LIST_NAMED = 3
-"""A list answer names at least this many of the products found (all, when fewer)."""
-
-
-def _product_list(ctx: Context, c: ProductList) -> list[str]:
-    named = {id(ctx.products[i]) for i, _ in ctx.mentions}
-    out = []
-    if sum(id(p) in named for p in c.products) < min(LIST_NAMED, len(c.products)):
-        out.append("names too few of the products found")
-    brands = sorted({p.brand for p in ctx.products if p.brand}, key=len, reverse=True)
-    if brands:
-        pair = phrase_pattern(tuple(brands))
-        for m in pair.finditer(ctx.text):
-            if pair.match(ctx.text, m.end() + 1) and ctx.text[m.end() : m.end() + 1] == " ":
-                out.append(f"puts two brands together: {ctx.text[m.start() : m.end() + 20]!r}")
-                break
-    return out
 
 
 _NEG_STOCK = re.compile(r"(?:not|n[’']t)\s+(?:in stock|available)|none left|sold out", re.I)

@@ -8,6 +8,7 @@ import re
 
 from shopagent.agent.answering import extract as ex
 from shopagent.agent.answering.claims import OrderState, ProductList, ProductRef
+from shopagent.agent.answering.words import phrase_pattern
 
 _LIST_LINE = re.compile(r"(?m)^[ \t]*(?:[-*\u2022][ \t]*)?(?:\d{1,2}[.)][ \t]*)?(?=\S)(.+)$")
 _MARKED = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])")
@@ -51,3 +52,25 @@ def real_name(phrase: str, products: list[ProductRef]) -> bool:
         if phrase in full:
             return True
     return False
+
+
+LIST_NAMED = 3
+"""A list answer names at least this many of the products found (all, when fewer)."""
+
+
+def product_list_problems(
+    text: str, c: ProductList, products: list[ProductRef], mentions: list[tuple[int, ex.Mention]]
+) -> list[str]:
+    """A search answer names enough of the products found, each under its own brand."""
+    named = {id(products[i]) for i, _ in mentions}
+    out = []
+    if sum(id(p) in named for p in c.products) < min(LIST_NAMED, len(c.products)):
+        out.append("names too few of the products found")
+    brands = sorted({p.brand for p in products if p.brand}, key=len, reverse=True)
+    if brands:
+        pair = phrase_pattern(tuple(brands))
+        for m in pair.finditer(text):
+            if pair.match(text, m.end() + 1) and text[m.end() : m.end() + 1] == " ":
+                out.append(f"puts two brands together: {text[m.start() : m.end() + 20]!r}")
+                break
+    return out
