@@ -228,3 +228,22 @@ def test_a_short_attribute_value_is_stated_as_the_data_has_it() -> None:
     assert verify_plan(ok, plan) == []
     loose = "The Trailmark Horizon Sleeping Bag, is a 2-year warranty."
     assert "does not state the warranty" in verify_plan(loose, plan)
+
+
+def test_a_leading_yes_or_no_is_the_verdict() -> None:
+    """ "Yes, it's final sale, so it can't be returned" answers yes (the "can't" is the
+    consequence, not the verdict)."""
+    final = {**BASKET_DETAILS, "final_sale": True}
+    plan = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket final sale?",
+        [search(BASKET), details(final)],
+    )
+    yes = "Yes, the Saltmarsh Air Fryer Basket is final sale, so it can't be returned."
+    assert realise(plan) == yes and verify_plan(yes, plan) == []
+    not_final = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket final sale?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert "answers yes; the data says no" in verify_plan(yes, not_final)

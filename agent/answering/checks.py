@@ -291,7 +291,8 @@ def _exact(ctx: Context, value: str) -> bool:
 def _polarity_negative(ctx: Context) -> bool:
     first = ex.sentence_bounds(ctx.text)[:1]
     head = ctx.text[first[0][0] : first[0][1]] if first else ctx.text
-    return negated(head)
+    said = re.match(r"\s*(yes|no)\b", head, re.I)  # "Yes, it's final sale, so it can't..."
+    return said.group(1).casefold() == "no" if said else negated(head)
 
 
 def _required(ctx: Context, c: object) -> list[str]:
