@@ -13,6 +13,7 @@ from shopagent.agent.graph.handlers.search import (
 )
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem, last_assistant_text
+from shopagent.agent.understanding.action_slots import without_condition
 from shopagent.agent.understanding.clarification import choose_question
 from shopagent.agent.understanding.slots import Slots
 from shopagent.tools import functions as fn
@@ -206,6 +207,8 @@ async def return_policy(turn: Turn) -> None:
         # a product type the store sells ("a duvet cover", "a webcam"): its category
         category = vocab.type_category(vocab.product_type(turn.slots.query))
     if category is None and not targets and turn.slots.query:
+        query = without_condition(turn.slots.query, question)  # "...if it doesn't fit?"
+        turn.slots = turn.slots.model_copy(update={"query": query})
         named = await _named_product(turn)
         category = named["category"] if named else None
     await turn.call(
