@@ -62,3 +62,31 @@ def test_the_condition_is_not_part_of_the_product_name() -> None:
     text = "Can I return the Rain Jacket if the jacket is too big?"
     assert without_condition("Rain Jacket jacket too big", text) == "Rain Jacket jacket"
     assert without_condition("Rain Jacket", "return policy for the Rain Jacket") == "Rain Jacket"
+    # the whole query is the condition: no product is named ("can I return it if...")
+    assert without_condition("change mind", "Can I return it if I change my mind?") == ""
+    # "if I return X, ...": X is what is asked about, not a condition
+    text = "If I return the Rain Jacket, do I get my money back?"
+    assert without_condition("Rain Jacket money back", text) == "Rain Jacket money back"
+
+
+async def test_a_named_product_of_a_known_type_gets_its_own_flags(scripted_model) -> None:
+    """The store's vocabulary knows "phone case" is an Electronics type; the named product is
+    final sale, which the type's category rule does not say."""
+    from factories import tiny_store
+    from shopagent.agent.understanding.vocabulary import StoreVocabulary
+    from shopagent.tools.store.db import StoreDB
+
+    data = tiny_store()
+    vocabulary = StoreVocabulary.from_store(data.products, data.policy)
+    assert vocabulary.type_category("phone case") == "Electronics"
+    text = "Can I return the Clearance Phone Case if it doesn't fit?"
+    context = make_context(
+        StoreDB.in_memory(data),
+        scripted_model(["x"]),
+        {text: "return_policy"},
+        vocabulary=vocabulary,
+    )
+    state = await Chat(context).say(text)
+    assert "final sale" in state["answer"] and "can't be returned" in state["answer"]
+    asked = next(c for c in state["tool_calls"] if c["name"] == "lookup_return_policy")
+    assert asked["args"]["category"] == "Electronics"

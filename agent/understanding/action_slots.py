@@ -137,12 +137,11 @@ def without_condition(query: str, text: str) -> str:
     lowered = text.casefold()
     words = sorted(_data()["hypothetical_words"], key=len, reverse=True)
     found = re.search(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", lowered)
-    if not found:
-        return query
+    if not found or not any(w in lowered[: found.start()] for w in _data()["return_words"]):
+        return query  # no "return X if Y" ("if I return X, do I get...": X is not a condition)
     head = set(re.findall(r"[\w'’]+", lowered[: found.start()]))
-    tail = set(re.findall(r"[\w'’]+", lowered[found.end() :])) - head
-    kept = [w for w in query.split() if w.casefold() not in tail]
-    return " ".join(kept) if kept else query
+    tail = set(re.findall(r"[\w'’]+", lowered[found.start() :])) - head
+    return " ".join(w for w in query.split() if w.casefold() not in tail)
 
 
 def _asks_change(text: str) -> bool:
