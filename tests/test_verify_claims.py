@@ -247,3 +247,18 @@ def test_a_leading_yes_or_no_is_the_verdict() -> None:
         [search(BASKET), details(BASKET_DETAILS)],
     )
     assert "answers yes; the data says no" in verify_plan(yes, not_final)
+
+
+def test_a_policy_answer_says_why_and_on_what_condition() -> None:
+    beauty = {**FOOTWEAR_RULE, "window_days": 30, "condition": "unopened"}
+    plan = plan_of(
+        "return_policy", "Can I return opened beauty products?", [policy("Beauty", beauty)]
+    )
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "unopened" in realise(plan)
+    bare = "You can return Beauty items within 30 days of delivery."
+    assert "does not say items must be unopened" in verify_plan(bare, plan)
+    final = {**FOOTWEAR_RULE, "final_sale": True}
+    plan = plan_of("return_policy", "Can I return clearance items?", [policy("Clearance", final)])
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "does not say it is final sale" in verify_plan("No, you can't return them.", plan)

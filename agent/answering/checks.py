@@ -349,13 +349,19 @@ def _required(ctx: Context, c: object) -> list[str]:
     if isinstance(c, ProductList):
         return product_list_problems(ctx.text, c, ctx.products, ctx.mentions)
     if isinstance(c, PolicyRule):
-        if c.final_sale:
-            ok = "final sale" in text.casefold() or _NO_RETURN.search(text)
+        if c.final_sale:  # why it can't be returned: "final sale", not just "no"
+            ok = re.search(r"final[ -]sale", text, re.I)
             return [] if ok else ["does not say it is final sale"]
         out = []
         if str(c.window_days) not in {n for n, _ in ex.numbers(text)}:
             out.append(f"does not state the {c.window_days}-day window")
         question = ctx.plan.question
+        if (
+            c.condition != "any"
+            and matcher("asks_condition").search(question)
+            and c.condition.casefold() not in text.casefold()
+        ):  # "can I return opened beauty products?": only unopened
+            out.append(f"does not say items must be {c.condition}")
         if matcher("asks_refund").search(question) and not ex.phrases(
             text, matcher("policy_terms", c.refund_method)
         ):
