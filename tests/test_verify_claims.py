@@ -262,3 +262,24 @@ def test_a_policy_answer_says_why_and_on_what_condition() -> None:
     plan = plan_of("return_policy", "Can I return clearance items?", [policy("Clearance", final)])
     assert verify_plan(realise(plan), plan) == [], realise(plan)
     assert "does not say it is final sale" in verify_plan("No, you can't return them.", plan)
+
+
+def test_an_attribute_answer_states_the_attribute_itself() -> None:
+    """Seen from `local`: "No, the X is a final sale item." and "The Inkwell & Co. Atlas Plus
+    Gel Pen Set from." passed a check of the verdict word and of the brand inside the name."""
+    not_final = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket a final sale item?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert verify_plan(realise(not_final), not_final) == [], realise(not_final)
+    wrong = "No, the Saltmarsh Air Fryer Basket is a final sale item."
+    assert "says it is final sale; it is not" in verify_plan(wrong, not_final)
+    brand = plan_of(
+        "product_question",
+        "Which brand is the Saltmarsh Air Fryer Basket from?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert verify_plan(realise(brand), brand) == [], realise(brand)
+    assert "does not say who makes it" in verify_plan("The Saltmarsh Air Fryer Basket from.", brand)
+    assert verify_plan("The Saltmarsh Air Fryer Basket is made by Saltmarsh.", brand) == []

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from shopagent.agent.answering import extract as ex
+from shopagent.agent.answering.attribute_checks import attribute_statements
 from shopagent.agent.answering.attributes import negated
 from shopagent.agent.answering.claims import (
     AttributeAnswer,
@@ -341,7 +342,7 @@ def _required(ctx: Context, c: object) -> list[str]:
             out.append("answers no; the data says yes")
         if c.verdict == "no" and not _polarity_negative(ctx):
             out.append("answers yes; the data says no")
-        return out
+        return out + attribute_statements(text, c, ctx.mentions)
     if isinstance(c, Features):
         hits = sum(_covers(ctx, f, 0.6) for f in c.features)
         need = min(2, len(c.features))
