@@ -112,6 +112,8 @@ def policy(c: PolicyRule, rng: random.Random, *, days: int | None = None) -> str
             f"Returns of {scope} are accepted for {window} days after delivery.",
         ]
     )
+    if c.condition != "any":  # a correct answer says on what condition ("unopened")
+        text += f" They must be {c.condition}."
     fee = f"{c.restocking_fee_pct:g}"
     text += f" A {fee}% restocking fee applies." if fee != "0" else " There's no restocking fee."
     method = "store credit" if c.refund_method == "store_credit" else "your original payment"

@@ -7,7 +7,8 @@ the answer verifier does (:func:`shopagent.agent.answering.verify.numbers`: ``1,
 evidence is what the turn's tools returned (arguments and results), the fact lines the
 composer saw (:func:`shopagent.agent.answering.facts.collect`) and the user's own message.
 Numbered-list markers
-("1. ") are layout, not claims.
+("1. ") are layout, not claims. The sizes of the lists the tools returned are evidence too
+("I found 3 options" over 3 hits).
 """
 
 from __future__ import annotations
@@ -44,9 +45,20 @@ def evidence_text(
     for call in [*(earlier or []), *tool_calls]:
         payload = {"name": call.get("name"), "args": call.get("args"), "result": call.get("result")}
         parts.append(json.dumps(payload, ensure_ascii=False, default=str))
+        parts.append(" ".join(str(n) for n in list_sizes(call.get("result"))))
     with contextlib.suppress(KeyError, TypeError, ValueError):  # a result of an odd shape
         parts.extend(collect([*(earlier or []), *tool_calls]).lines(limit=50))  # type: ignore[arg-type]
     return "\n".join(parts)
+
+
+def list_sizes(result: Any) -> list[int]:
+    """The sizes of the lists a tool returned (search hits, orders, an order's items): "I found
+    3 options" counts 3 hits, a fact of the result that its JSON never spells out."""
+    if isinstance(result, dict):
+        return [n for v in result.values() for n in list_sizes(v)]
+    if isinstance(result, list):
+        return [len(result), *(n for v in result for n in list_sizes(v))]
+    return []
 
 
 def _status(word: str) -> str:

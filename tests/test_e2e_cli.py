@@ -135,3 +135,31 @@ def test_doctor_reports_ok_on_a_prepared_home(home) -> None:
     done = subprocess.run([*CLI, "doctor"], env=home, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
     assert "search index" in done.stdout
+
+
+@pytest.mark.timeout(1500)  # seven turns of the real local model, on a shared machine
+def test_demo_quotes_the_price_and_answers_the_status_turn(home) -> None:
+    """`make demo` as run: its price turn states the product's live price; its "Where is my
+    order X? My email is Y" turn answers the order's status (issue 14)."""
+    from shopagent.agent.cli.demo import demo_script
+
+    db = StoreDB.open(Path(home["SHOPAGENT_HOME"]) / "store.db")
+    script = demo_script(db)
+    env = {**home, "COLUMNS": "400", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [*CLI, "demo"], env=env, capture_output=True, text=True, timeout=1200, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    turns = done.stdout.split("shopper: ")[1:]
+    assert len(turns) == len(script)
+    price_turn = next(t for t in turns if t.startswith("How much is"))
+    name = price_turn.split("How much is the ", 1)[1].split("?", 1)[0]
+    product = db.product(db.rows("SELECT id FROM products WHERE name = ?", (name,))[0]["id"])
+    answer = price_turn.split("assistant: ", 1)[1]
+    prices = {f"${v.price:.2f}" for v in product.variants}
+    assert any(p in answer for p in prices), answer
+    status_turn = next(t for t in turns if t.startswith("Where is my order"))
+    number = script[5].split("order ", 1)[1].split("?", 1)[0]
+    assert "intent: order_status ·" in status_turn, status_turn
+    answer = status_turn.split("assistant: ", 1)[1]
+    assert number in answer and "What would you like to change" not in answer, answer

@@ -128,6 +128,24 @@ def test_grounding_counts_claims_not_verbs_or_layout() -> None:
     assert ground(answer, evidence_text("the first one", [quote], [search])).unsupported == []
 
 
+def test_grounding_counts_a_results_size_as_evidence() -> None:
+    """ "I found 3 options" over 3 search hits is grounded (the template says it; the JSON
+    never spells the count out); a count the results do not have is not."""
+    hits = [
+        {"product_id": f"P-{i}", "name": f"Kettle {c}", "price": "9.99"}
+        for i, c in [(1, "A"), (2, "B"), (6, "C")]
+    ]
+    search = {
+        "name": "search_products",
+        "args": {"query": "kettle"},
+        "ok": True,
+        "result": {"hits": hits},
+    }
+    evidence = evidence_text("show me kettles", [search])
+    assert ground("I found 3 options: Kettle A, Kettle B, Kettle C.", evidence).unsupported == []
+    assert ground("I found 4 options.", evidence).unsupported == ["4"]
+
+
 def test_pass_hat_k_and_percentiles() -> None:
     # dialog a: 2 of 3 trials pass, b: 3 of 3
     values = pass_hat_k({"a": [True, True, False], "b": [True, True, True]})

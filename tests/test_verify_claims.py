@@ -7,6 +7,7 @@ from answer_fixtures import (
     MUG_A,
     MUG_B,
     details,
+    hit,
     order,
     orders,
     policy,
@@ -203,3 +204,82 @@ def test_tell_me_more_gives_features_in_sentences() -> None:
     plan = plan_of("product_question", asked, [search(BASKET), details(plain)])
     assert "\u201cIt is light.\u201d \u201cIt is quick.\u201d" in realise(plan)
     assert not verify_plan(realise(plan), plan)
+
+
+def test_a_short_attribute_value_is_stated_as_the_data_has_it() -> None:
+    bag = hit("P9", "Trailmark Horizon Sleeping Bag", "Trailmark", "S-9", "124.99", "Outdoor")
+    bag_details = {
+        **BASKET_DETAILS,
+        "product_id": "P9",
+        "name": bag["name"],
+        "brand": "Trailmark",
+        "description": "A warm bag with a two-way zipper.",
+        "attributes": {"warranty": "2 years"},
+        "variants": [{"sku": "S-9", "length": "Regular"}],
+    }
+    plan = plan_of(
+        "product_question",
+        "What's the warranty on the Trailmark Horizon Sleeping Bag?",
+        [search(bag), details(bag_details)],
+    )
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "2 years" in realise(plan)
+    ok = "The Trailmark Horizon Sleeping Bag comes with a warranty of 2 years."
+    assert verify_plan(ok, plan) == []
+    loose = "The Trailmark Horizon Sleeping Bag, is a 2-year warranty."
+    assert "does not state the warranty" in verify_plan(loose, plan)
+
+
+def test_a_leading_yes_or_no_is_the_verdict() -> None:
+    """ "Yes, it's final sale, so it can't be returned" answers yes (the "can't" is the
+    consequence, not the verdict)."""
+    final = {**BASKET_DETAILS, "final_sale": True}
+    plan = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket final sale?",
+        [search(BASKET), details(final)],
+    )
+    yes = "Yes, the Saltmarsh Air Fryer Basket is final sale, so it can't be returned."
+    assert realise(plan) == yes and verify_plan(yes, plan) == []
+    not_final = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket final sale?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert "answers yes; the data says no" in verify_plan(yes, not_final)
+
+
+def test_a_policy_answer_says_why_and_on_what_condition() -> None:
+    beauty = {**FOOTWEAR_RULE, "window_days": 30, "condition": "unopened"}
+    plan = plan_of(
+        "return_policy", "Can I return opened beauty products?", [policy("Beauty", beauty)]
+    )
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "unopened" in realise(plan)
+    bare = "You can return Beauty items within 30 days of delivery."
+    assert "does not say items must be unopened" in verify_plan(bare, plan)
+    final = {**FOOTWEAR_RULE, "final_sale": True}
+    plan = plan_of("return_policy", "Can I return clearance items?", [policy("Clearance", final)])
+    assert verify_plan(realise(plan), plan) == [], realise(plan)
+    assert "does not say it is final sale" in verify_plan("No, you can't return them.", plan)
+
+
+def test_an_attribute_answer_states_the_attribute_itself() -> None:
+    """Seen from `local`: "No, the X is a final sale item." and "The Inkwell & Co. Atlas Plus
+    Gel Pen Set from." passed a check of the verdict word and of the brand inside the name."""
+    not_final = plan_of(
+        "product_question",
+        "Is the Saltmarsh Air Fryer Basket a final sale item?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert verify_plan(realise(not_final), not_final) == [], realise(not_final)
+    wrong = "No, the Saltmarsh Air Fryer Basket is a final sale item."
+    assert "says it is final sale; it is not" in verify_plan(wrong, not_final)
+    brand = plan_of(
+        "product_question",
+        "Which brand is the Saltmarsh Air Fryer Basket from?",
+        [search(BASKET), details(BASKET_DETAILS)],
+    )
+    assert verify_plan(realise(brand), brand) == [], realise(brand)
+    assert "does not say who makes it" in verify_plan("The Saltmarsh Air Fryer Basket from.", brand)
+    assert verify_plan("The Saltmarsh Air Fryer Basket is made by Saltmarsh.", brand) == []

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from shopagent.agent.answering import extract as ex
+from shopagent.agent.answering.attribute_checks import attribute_statements
 from shopagent.agent.answering.attributes import negated
 from shopagent.agent.answering.claims import (
     AttributeAnswer,
@@ -21,6 +22,7 @@ from shopagent.agent.answering.claims import (
     ProductList,
     ProductRef,
 )
+from shopagent.agent.answering.list_checks import list_problems, product_list_problems, real_name
 from shopagent.agent.answering.plan import AnswerPlan
 from shopagent.agent.answering.words import content_stems, lists, matcher, phrase_pattern
 
@@ -93,6 +95,7 @@ def _stated(ctx: Context) -> list[str]:
         if value not in allowed_numbers and not _list_marker(text, m):
             out.append(f"number not in tool results: {m.text}")
     out += _names(ctx)
+    out += list_problems(text, plan.claims, plan.products)
     out += _vocab(ctx, "colors", [p.variant for p in plan.products])
     out += _vocab(ctx, "materials", [])
     out += _availability(ctx)
@@ -154,11 +157,12 @@ def _names(ctx: Context) -> list[str]:
 
 
 def _name_part(ctx: Context, phrase: str) -> bool:
-    """A run of known words may rearrange a name only if it is no other product's name part."""
-    return (
-        any(w in phrase for p in ctx.products for w in [p.brand.casefold()] if w)
-        or len(ctx.products) <= 1
-    )
+    """A run of known words may rearrange a name only if it is no other product's name part;
+    with a brand in it, it must be (part of) a name of that brand."""
+    if len(ctx.products) <= 1:
+        return True
+    branded = any(w in phrase for p in ctx.products for w in [p.brand.casefold()] if w)
+    return branded and real_name(phrase, ctx.products)
 
 
 def _vocab(ctx: Context, key: str, extra: list[str]) -> list[str]:
@@ -277,10 +281,19 @@ def _covers(ctx: Context, text: str, share: float) -> bool:
     return len(want & content_stems(ctx.text)) >= share * len(want)
 
 
+def _exact(ctx: Context, value: str) -> bool:
+    """A short value ("2 years", "cotton twill") is stated as the data has it ("2-year" is
+    not "2 years"); lists of values ("Black, Slate") may be rephrased."""
+    if "," in value or len(value.split()) > 4:
+        return True
+    return " ".join(value.casefold().split()) in " ".join(ctx.text.casefold().split())
+
+
 def _polarity_negative(ctx: Context) -> bool:
     first = ex.sentence_bounds(ctx.text)[:1]
     head = ctx.text[first[0][0] : first[0][1]] if first else ctx.text
-    return negated(head)
+    said = re.match(r"\s*(yes|no)\b", head, re.I)  # "Yes, it's final sale, so it can't..."
+    return said.group(1).casefold() == "no" if said else negated(head)
 
 
 def _required(ctx: Context, c: object) -> list[str]:
@@ -321,27 +334,35 @@ def _required(ctx: Context, c: object) -> list[str]:
                 out.append("does not say that the listing lacks it")
             if re.match(r"\s*yes\b", text, re.I):
                 out.append("answers yes to what the listing doesn't say")
-        elif not _covers(ctx, c.evidence or c.value, 0.5 if c.evidence else 0.6):
+        elif not _covers(ctx, c.evidence or c.value, 0.5 if c.evidence else 0.6) or (
+            not c.evidence and not _exact(ctx, c.value)
+        ):
             out.append(f"does not state the {c.attribute}")
         if c.verdict == "yes" and _polarity_negative(ctx) and not negated(c.evidence or ""):
             out.append("answers no; the data says yes")
         if c.verdict == "no" and not _polarity_negative(ctx):
             out.append("answers yes; the data says no")
-        return out
+        return out + attribute_statements(text, c, ctx.mentions)
     if isinstance(c, Features):
         hits = sum(_covers(ctx, f, 0.6) for f in c.features)
         need = min(2, len(c.features))
         return [] if hits >= need else ["states too few of the product's features"]
     if isinstance(c, ProductList):
-        return _product_list(ctx, c)
+        return product_list_problems(ctx.text, c, ctx.products, ctx.mentions)
     if isinstance(c, PolicyRule):
-        if c.final_sale:
-            ok = "final sale" in text.casefold() or _NO_RETURN.search(text)
+        if c.final_sale:  # why it can't be returned: "final sale", not just "no"
+            ok = re.search(r"final[ -]sale", text, re.I)
             return [] if ok else ["does not say it is final sale"]
         out = []
         if str(c.window_days) not in {n for n, _ in ex.numbers(text)}:
             out.append(f"does not state the {c.window_days}-day window")
         question = ctx.plan.question
+        if (
+            c.condition != "any"
+            and matcher("asks_condition").search(question)
+            and c.condition.casefold() not in text.casefold()
+        ):  # "can I return opened beauty products?": only unopened
+            out.append(f"does not say items must be {c.condition}")
         if matcher("asks_refund").search(question) and not ex.phrases(
             text, matcher("policy_terms", c.refund_method)
         ):
@@ -369,25 +390,6 @@ def _required(ctx: Context, c: object) -> list[str]:
     if isinstance(c, Notice):
         return [] if _covers(ctx, c.text, 0.4) else ["does not say what went wrong"]
     return []
-
-
-LIST_NAMED = 3
-"""A list answer names at least this many of the products found (all, when fewer)."""
-
-
-def _product_list(ctx: Context, c: ProductList) -> list[str]:
-    named = {id(ctx.products[i]) for i, _ in ctx.mentions}
-    out = []
-    if sum(id(p) in named for p in c.products) < min(LIST_NAMED, len(c.products)):
-        out.append("names too few of the products found")
-    brands = sorted({p.brand for p in ctx.products if p.brand}, key=len, reverse=True)
-    if brands:
-        pair = phrase_pattern(tuple(brands))
-        for m in pair.finditer(ctx.text):
-            if pair.match(ctx.text, m.end() + 1) and ctx.text[m.end() : m.end() + 1] == " ":
-                out.append(f"puts two brands together: {ctx.text[m.start() : m.end() + 20]!r}")
-                break
-    return out
 
 
 _NEG_STOCK = re.compile(r"(?:not|n[’']t)\s+(?:in stock|available)|none left|sold out", re.I)

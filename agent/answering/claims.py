@@ -108,6 +108,9 @@ class ProductList(_Claim):
 
     kind: Literal["product_list"] = "product_list"
     products: list[ProductRef]
+    found: int = Field(
+        0, description="How many products were found (more than listed: summarised)."
+    )
     based_on: list[str] = Field(default_factory=list)
     left_out: list[str] = Field(default_factory=list)
 

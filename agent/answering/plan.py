@@ -24,6 +24,9 @@ from shopagent.agent.answering.claims import (
 from shopagent.agent.answering.facts import NEXT_STEPS, Facts, collect, focus_products
 from shopagent.agent.answering.words import content_stems, matcher
 
+LIST_SHOWN = 5
+"""Search results listed; past this many the answer says how many were found."""
+
 ProductInfo = Callable[[str], dict[str, Any] | None]
 """product id -> the catalog product as a dict (final_sale, description...), or None."""
 
@@ -71,6 +74,9 @@ class AnswerPlan(BaseModel):
                 parts.append(str(p.stock))
         for c in self.claims:
             parts.append(c.model_dump_json())
+            listed = getattr(c, "items", None) or getattr(c, "products", None) or []
+            if isinstance(listed, list) and len(listed) > 1:  # "and 5 more": a list's counts
+                parts.append(" ".join(str(n) for n in range(1, len(listed) + 1)))
         return "\n".join(x for x in parts if x)
 
 
@@ -161,7 +167,12 @@ def build_plan(
                 claims += [PriceStock(product=r, asks="stock") for r in quoted[:1]]
         elif intent == "product_search" and refs:
             claims.append(
-                ProductList(products=refs[:5], based_on=facts.based_on, left_out=facts.left_out)
+                ProductList(
+                    products=refs[:LIST_SHOWN],
+                    found=len(refs),
+                    based_on=facts.based_on,
+                    left_out=facts.left_out,
+                )
             )
         elif intent == "return_policy":
             claims += _policy(question, facts, calls, refs, info)

@@ -152,6 +152,8 @@ def features(c: Features) -> str:
 
 def product_list(c: ProductList) -> str:
     head = f"I found {len(c.products)} option{'s' if len(c.products) != 1 else ''}:"
+    if c.found > len(c.products):
+        head = f"I found {c.found} options; these are the closest matches:"
     if c.based_on:
         head = f"Based on your recent order of {' and '.join(c.based_on)}, you might like:"
     lines = []

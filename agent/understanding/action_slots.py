@@ -107,6 +107,43 @@ def action_intent(intent: str, text: str, has_order_number: bool) -> str:
     return "modify_order" if has_order_number else "change_address"
 
 
+CHANGE_INTENTS = frozenset({"modify_order", "change_address", "exchange_request"})
+
+
+def asked_for(intent: str, clause: str) -> bool:
+    """Whether ``clause`` (the words a secondary intent came from) asks for that intent: a
+    change must be asked for with a change word, an address or a payment method. "Where is
+    my order X? My email is Y" gives an email to verify with; it changes nothing."""
+    if intent not in CHANGE_INTENTS:
+        return True
+    return _asks_change(clause) or bool(extract_address(clause) or extract_payment(clause))
+
+
+def asks_return_rule(text: str) -> bool:
+    """ "Can I return the X if it doesn't fit?": a hypothetical return, which the return rule
+    answers (the caller checks that no order is named)."""
+    lowered, data = text.casefold(), _data()
+
+    def says(words: list[str]) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words)
+
+    return says(data["return_words"]) and says(data["hypothetical_words"])
+
+
+def without_condition(query: str, text: str) -> str:
+    """``query`` without the words of the condition ("...Phone Case doesn't fit" of "can I
+    return the Phone Case if it doesn't fit?" -> "Phone Case"): what a return is conditional on
+    is not the product's name."""
+    lowered = text.casefold()
+    words = sorted(_data()["hypothetical_words"], key=len, reverse=True)
+    found = re.search(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", lowered)
+    if not found or not any(w in lowered[: found.start()] for w in _data()["return_words"]):
+        return query  # no "return X if Y" ("if I return X, do I get...": X is not a condition)
+    head = set(re.findall(r"[\w'’]+", lowered[: found.start()]))
+    tail = set(re.findall(r"[\w'’]+", lowered[found.start() :])) - head
+    return " ".join(w for w in query.split() if w.casefold() not in tail)
+
+
 def _asks_change(text: str) -> bool:
     lowered = text.casefold()
     data = _data()

@@ -14,9 +14,11 @@ from shopagent.agent.graph.handlers.search import (
 )
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem, last_assistant_text
+from shopagent.agent.understanding.action_slots import without_condition
 from shopagent.agent.understanding.clarification import choose_question
 from shopagent.agent.understanding.policy_mentions import policy_category_mentioned, policy_names
 from shopagent.agent.understanding.slots import Slots
+from shopagent.agent.understanding.vocabulary import singular
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchFilters, VerifiedCustomer
 
@@ -206,12 +208,21 @@ async def return_policy(turn: Turn) -> None:
     targets = list(turn.state.get("targets", []))
     vocab = turn.ctx.vocabulary
     category = targets[0]["category"] if targets else _category_in(turn, similar=False)
+    if turn.slots.query:  # "...if it doesn't fit?": the condition names no product
+        query = without_condition(turn.slots.query, question)
+        turn.slots = turn.slots.model_copy(update={"query": query})
+    kind = vocab.product_type(turn.slots.query) if vocab is not None else None
+    one = vocab.kinds(kind) if vocab is not None else 0
+    searched = category is None and not targets and _names_a_product(turn.slots.query, kind, one)
+    if searched:  # "the Stonewater Woven Storage Basket": that product's own category and flags
+        named = await _named_product(turn)
+        category = named["category"] if named else None
     if category is None and not targets and vocab is not None:
         # a product type the store sells ("a duvet cover", "a webcam"): its category
-        category = vocab.type_category(vocab.product_type(turn.slots.query))
+        category = vocab.type_category(kind)
     if category is None and not targets:  # "apparel" in a store whose policy says "Clothing"
         category = _category_in(turn, similar=True)
-    if category is None and not targets and turn.slots.query:
+    if category is None and not targets and turn.slots.query and not searched:
         named = await _named_product(turn)
         category = named["category"] if named else None
     await turn.call(
@@ -219,6 +230,13 @@ async def return_policy(turn: Turn) -> None:
         {"question": question, "category": category},
         lambda: fn.lookup_return_policy(turn.ctx.policy, question, category),
     )
+
+
+def _names_a_product(query: str | None, kind: str | None, products: int) -> bool:
+    """A product type and more ("the Stonewater Woven Storage Basket"), or a "type" only one
+    product has (its name's tail): one product, whose own category and flags apply."""
+    said = [singular(w) for w in _terms(query or "") if w.isalpha() and len(w) > 1]
+    return kind is not None and (products == 1 or any(w not in kind.split() for w in said))
 
 
 async def _named_product(turn: Turn) -> FocusItem | None:

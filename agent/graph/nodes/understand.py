@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from langgraph.runtime import Runtime
+from shopagent.agent.answering.words import matcher
 from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.nodes.identity import identify
 from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
-from shopagent.agent.understanding.action_slots import action_intent
+from shopagent.agent.understanding.action_slots import action_intent, asked_for, asks_return_rule
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -129,6 +130,15 @@ def _product(ctx: AgentContext, product_id: str) -> Any:
         return None
 
 
+def _asks_attribute(text: str) -> bool:
+    """An attribute cue ("who makes", "made of") and no word of price or stock."""
+    if matcher("asks_price").search(text) or matcher("asks_stock").search(text):
+        return False
+    return bool(matcher("attribute_cues", "brand").search(text)) or any(
+        matcher("attribute_cues", key).search(text) for key in ("material", "warranty")
+    )
+
+
 async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
@@ -156,8 +166,13 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         intent = carried  # "what about the X?" asks the previous question about X
     if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
         intent = "product_search"  # "which fleece do you have in stock?": show them
-    elif intent == "price_stock" and ctx.vocabulary and ctx.vocabulary.names_attribute(text):
-        intent = "product_question"  # "is the X final sale?", "what's the warranty on it?"
+    elif intent == "price_stock" and (
+        (ctx.vocabulary and ctx.vocabulary.names_attribute(text)) or _asks_attribute(text)
+    ):
+        intent = "product_question"  # "is the X final sale?", "who makes the X?"
+    no_order = not (slots.order_number or state.get("order_number"))
+    if intent == "return_request" and no_order and asks_return_rule(text):
+        intent = "return_policy"  # "can I return the X if it doesn't fit?"
     refining = not verdict.is_injection and refines_search(text, slots, state, ctx, intent)
     if refining and (intent not in NOT_REFINED or u.confidence < CONFIDENT):
         intent = "product_search"  # "cheaper ones", "what about in copper?" after a list
@@ -188,12 +203,14 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         locked=who.locked,
     )
     question = not_again(question, last_assistant_text(state))
-    intents = [intent, *[i for i in u.intents[1:] if i != intent]]
+    spans = dict(getattr(u, "spans", {}) or {})
+    others = [i for i in u.intents[1:] if i != intent and asked_for(i, spans.get(i, text))]
+    intents = [intent, *others]
     return {
         "language": language,
         "intent": intent,
         "intents": intents,
-        "spans": dict(getattr(u, "spans", {}) or {}),
+        "spans": spans,
         "confidence": u.confidence,
         "slots": slots.model_dump(mode="json"),
         "targets": targets,
