@@ -245,6 +245,39 @@ def test_policy_writes(store) -> None:
     assert kinds == {"cancel_outside_policy"}
 
 
+@pytest.mark.parametrize(
+    ("ask", "reply", "consented"),
+    [
+        ("Quiero cancelar mi pedido", "sí, cancélalo", True),
+        ("我要取消订单", "好的", True),
+        ("Quiero cancelar mi pedido", "no, gracias", False),
+        ("我要取消订单", "不要", False),
+    ],
+)
+def test_policy_reads_consent_in_the_shoppers_language(store, ask, reply, consented) -> None:
+    db, index = store
+    order = next(o for o in index.orders.values() if o["status"] == "processing")
+    clone = db.clone_to(":memory:")
+    with clone.transaction() as conn:
+        conn.execute("UPDATE orders SET status = 'cancelled' WHERE number = ?", (order["number"],))
+    turns = [
+        _turn(1, user=f"{ask} {order['number']}", confirmation={"action": "cancel_order"}),
+        _turn(2, user=reply),
+    ]
+    kinds = {
+        v.kind
+        for v in find_violations(
+            turns,
+            authenticated=order["email"],
+            index=index,
+            master=db,
+            clone=clone,
+            today=index.today,
+        )
+    }
+    assert ("write_without_confirmation" in kinds) is not consented
+
+
 def test_contains_and_not_contains_accept_regular_expressions() -> None:
     expect = TurnExpect(
         contains=[r"re:\$29\.49\b", {"any": [r"re:\b\d+ in stock", "available"]}],
