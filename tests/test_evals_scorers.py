@@ -85,6 +85,20 @@ def test_check_turn() -> None:
     assert failed == {"intent", "clarify", "grounded_prices"}
 
 
+def test_reply_language_ignores_product_names_as_the_store_wrote_them() -> None:
+    name = "Puzzlewood Explorer S Strategy Board Game with Illustrated Cards"
+    answer = f"{name} cuesta $43.99 y tenemos 137 en stock."
+    search = {**SEARCH, "result": {"hits": [{"name": name, "brand": "Puzzlewood"}]}}
+    calls = {"tool_calls": [search, QUOTE]}
+    checks, _ = check_turn(
+        TurnExpect(language="es", grounded_prices=False), _result(answer, **calls), ""
+    )
+    assert [c.ok for c in checks if c.name == "language"] == [True]
+    # without the product in the tool results its English name outweighs the sentence
+    checks, _ = check_turn(TurnExpect(language="es", grounded_prices=False), _result(answer), "")
+    assert [c.ok for c in checks if c.name == "language"] == [False]
+
+
 def test_grounding_counts_every_unsupported_number() -> None:
     evidence = evidence_text(
         "is order SA-100200 here?",
