@@ -111,3 +111,14 @@ def test_verification_choice_and_ineligibility_are_translated() -> None:
             assert out != text and detect_language(out) == code, (code, out)
     out = translate("Hearth Kettle (order SA-1) can't be returned: the order was returned.", "es")
     assert out == "Hearth Kettle (pedido SA-1) no se puede devolver: el pedido se devolvió."
+
+
+def test_a_name_with_an_abbreviation_is_one_value() -> None:
+    text = (
+        "I can start a return for 2 x Inkwell & Co. Atlas Laptop Sleeve (16 in) from order "
+        "SA-100263. You'd get $55.98, refunded to your original payment method once we receive "
+        "the item (unused). Shall I go ahead? (yes/no)"
+    )
+    es = translate(text, "es")
+    assert es.startswith("Puedo iniciar la devolución de 2 x Inkwell & Co. Atlas Laptop Sleeve")
+    assert "Inkwell & Co. Atlas Laptop Sleeve (16 in)" in translate(text, "zh")

@@ -19,8 +19,13 @@ from functools import lru_cache
 from importlib import resources
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_SENTENCE = re.compile(r"(?<=[.?!:])\s+(?=[A-Z(])")
-_VALUE = r"(?:(?![.?!]\s+[A-Z])[^\n])+?"
+_ABBREVIATIONS = ("Co", "Inc", "Ltd", "Corp", "St", "Mr", "Mrs", "Ms", "Dr", "Jr", "Sr", "vs")
+_NOT_AFTER = "".join(rf"(?<!\b{a})" for a in _ABBREVIATIONS)
+"""No sentence ends after an abbreviation: "Inkwell & Co. Atlas Laptop Sleeve" is one name."""
+_SENTENCE = re.compile(
+    r"(?<=[.?!:])" + "".join(rf"(?<!\b{a}\.)" for a in _ABBREVIATIONS) + r"\s+(?=[A-Z(])"
+)
+_VALUE = rf"(?:(?!{_NOT_AFTER}[.?!]\s+[A-Z])[^\n])+?"
 """A placeholder's value: never spans a sentence boundary or a line."""
 _NUMBERS = frozenset({"index", "count", "days", "quantity"})
 _NUMBER = r"\d+(?:[.,]\d+)?"
