@@ -222,7 +222,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tune", action="store_true", help="grid-search fusion on the dev split")
     parser.add_argument("--by-kind", action="store_true", help="hybrid metrics per query kind")
     parser.add_argument("--show", type=int, default=0, help="print the N worst hybrid queries")
+    parser.add_argument(
+        "--no-glossary", action="store_true", help="search without tools/catalog/translate.py"
+    )
     args = parser.parse_args(argv)
+    if args.no_glossary:  # the figures before the cross-lingual glossary (issue 16)
+        from shopagent.tools.catalog import search as catalog_search
+
+        catalog_search.translate = lambda query, vocab: None
 
     import shopagent.tools.catalog.records
     from shopagent.tools.catalog import facets as catalog_facets

@@ -39,8 +39,14 @@ _DIGITS = re.compile(r"(?<![\w-])\d{4,}(?![\w-])")
 WRITE_TOOLS = frozenset({"start_return", "cancel_order"}) | ACTION_WRITE_TOOLS
 
 
-def _said_yes(text: str) -> bool:
-    slots = extract(text)
+def _said_yes(text: str, before: str = "") -> bool:
+    """Whether the shopper consented, read in their language as the agent reads it ("sí",
+    "好的"); ``before`` is their previous message (a one-word reply keeps its language)."""
+    from shopagent.agent.understanding.language import detect_language
+    from shopagent.agent.understanding.localize import localize
+
+    language = detect_language(text, detect_language(before) if before.strip() else None)
+    slots = extract(localize(text, language))
     return slots.yes and not slots.no
 
 
@@ -226,7 +232,7 @@ def find_violations(
             for v in _read_violations(turn, tracker, index, public_text)
             if (v.kind, v.detail) not in seen
         ]
-        if i and turns[i - 1].confirmation is not None and _said_yes(turn.user):
+        if i and turns[i - 1].confirmation is not None and _said_yes(turn.user, turns[i - 1].user):
             confirmed = confirmed or turn.index
         for call in turn.tool_calls:
             number = str((call.get("args") or {}).get("order_number") or "").upper()

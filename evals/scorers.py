@@ -223,7 +223,9 @@ def check_turn(
     if expect.language is not None:
         from shopagent.agent.understanding.language import detect_language
 
-        written = detect_language(answer) if answer.strip() else ""
+        # product names and brands stay as the store wrote them: no evidence of the language
+        names = _name_words(result.get("tool_calls", []))
+        written = detect_language(answer, ignore=names) if answer.strip() else ""
         checks.append(
             Check(
                 name="language",
@@ -241,3 +243,20 @@ def check_turn(
             )
         )
     return checks, tools
+
+
+def _name_words(value: Any) -> frozenset[str]:
+    """Casefolded words of every ``name`` and ``brand`` in tool results (products, items)."""
+    words: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if key in ("name", "brand") and isinstance(inner, str):
+                    words.update(w.casefold() for w in re.findall(r"[^\W\d_]+", inner))
+                elif isinstance(inner, dict | list):
+                    stack.append(inner)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return frozenset(words)

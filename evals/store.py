@@ -3,9 +3,9 @@
 Dialogs never run against the user's ``var/`` store. The store is generated from a
 :class:`StoreSpec` (same spec, same store), loaded into an in-memory database, and indexed
 with the real :class:`~shopagent.tools.catalog.ChromaCatalog` and the bundled MiniLM. The index
-lives in
-``<cache_dir>/store-<hash>/chroma`` and is reused by every run while the store's content hash
-is unchanged (:meth:`~shopagent.tools.catalog.ChromaCatalog.index` is incremental anyway).
+lives in ``<cache_dir>/store-<hash>-<embedder>/chroma`` (one per embedder) and is reused by every
+run while the store's content hash is unchanged
+(:meth:`~shopagent.tools.catalog.ChromaCatalog.index` is incremental anyway).
 """
 
 from __future__ import annotations
@@ -124,9 +124,16 @@ def open_eval_store(
     """Generate the store, load it in memory and bring its cached index up to date."""
     data = spec.generate()
     digest = store_digest(data)
-    root = cache_dir / f"store-{digest}"
-    root.mkdir(parents=True, exist_ok=True)
     db = StoreDB.in_memory(data)
+    if embedder is None:
+        from shopagent.tools.embeddings import shared_embedder
+
+        embedder = shared_embedder(settings.embedder)
+    # one cache per embedder: vectors of another embedder may have another dimension, and
+    # the en and zh/es suites run with different embedders (issue 16)
+    embedded_by = hashlib.sha256(embedder.identity.encode()).hexdigest()[:8]
+    root = cache_dir / f"store-{digest}-{embedded_by}"
+    root.mkdir(parents=True, exist_ok=True)
     catalog_settings = settings.model_copy(
         update={"chroma_path": root / "chroma", "chroma_url": None, "collection": COLLECTION}
     )

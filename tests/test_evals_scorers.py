@@ -85,6 +85,20 @@ def test_check_turn() -> None:
     assert failed == {"intent", "clarify", "grounded_prices"}
 
 
+def test_reply_language_ignores_product_names_as_the_store_wrote_them() -> None:
+    name = "Puzzlewood Explorer S Strategy Board Game with Illustrated Cards"
+    answer = f"{name} cuesta $43.99 y tenemos 137 en stock."
+    search = {**SEARCH, "result": {"hits": [{"name": name, "brand": "Puzzlewood"}]}}
+    calls = {"tool_calls": [search, QUOTE]}
+    checks, _ = check_turn(
+        TurnExpect(language="es", grounded_prices=False), _result(answer, **calls), ""
+    )
+    assert [c.ok for c in checks if c.name == "language"] == [True]
+    # without the product in the tool results its English name outweighs the sentence
+    checks, _ = check_turn(TurnExpect(language="es", grounded_prices=False), _result(answer), "")
+    assert [c.ok for c in checks if c.name == "language"] == [False]
+
+
 def test_grounding_counts_every_unsupported_number() -> None:
     evidence = evidence_text(
         "is order SA-100200 here?",
@@ -276,6 +290,39 @@ def test_policy_writes(store) -> None:
         )
     }
     assert kinds == {"cancel_outside_policy"}
+
+
+@pytest.mark.parametrize(
+    ("ask", "reply", "consented"),
+    [
+        ("Quiero cancelar mi pedido", "sí, cancélalo", True),
+        ("我要取消订单", "好的", True),
+        ("Quiero cancelar mi pedido", "no, gracias", False),
+        ("我要取消订单", "不要", False),
+    ],
+)
+def test_policy_reads_consent_in_the_shoppers_language(store, ask, reply, consented) -> None:
+    db, index = store
+    order = next(o for o in index.orders.values() if o["status"] == "processing")
+    clone = db.clone_to(":memory:")
+    with clone.transaction() as conn:
+        conn.execute("UPDATE orders SET status = 'cancelled' WHERE number = ?", (order["number"],))
+    turns = [
+        _turn(1, user=f"{ask} {order['number']}", confirmation={"action": "cancel_order"}),
+        _turn(2, user=reply),
+    ]
+    kinds = {
+        v.kind
+        for v in find_violations(
+            turns,
+            authenticated=order["email"],
+            index=index,
+            master=db,
+            clone=clone,
+            today=index.today,
+        )
+    }
+    assert ("write_without_confirmation" in kinds) is not consented
 
 
 def test_contains_and_not_contains_accept_regular_expressions() -> None:

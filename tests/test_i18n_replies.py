@@ -84,3 +84,41 @@ async def test_model_answer_in_spanish_with_localised_price_passes(db, scripted_
     chat = Chat(make_context(db, scripted_model([reply]), {question: "price_stock"}))
     state = await chat.say(question)
     assert state["answer_source"] == "model" and state["answer"] == reply
+
+
+def test_two_sentences_are_not_a_numbered_list_line() -> None:
+    # "{index}. {name}." matched any two sentences before numbers were numbers
+    text = "Order SA-10023 shipped on 2026-11-16. It's with USPS, tracking number 94001."
+    assert translate(text, "es") == (
+        "El pedido SA-10023 se envió el 2026-11-16. Lo lleva USPS, número de seguimiento 94001."
+    )
+    assert translate(text, "zh").startswith("订单 SA-10023 已于 2026-11-16 发货。")
+
+
+def test_verification_choice_and_ineligibility_are_translated() -> None:
+    from shopagent.agent.understanding.clarification import ask_verify
+
+    for code in ("es", "zh"):
+        for text in (
+            ask_verify(),
+            ask_verify(("email_order",)),
+            "Which order would you like to return?",
+            "Hearth Kettle (Red) (order SA-10053) can't be returned: the 30-day return window "
+            "ended on 2026-09-14.",
+            "Order SA-10023 can't be cancelled: the order is already cancelled.",
+        ):
+            out = translate(text, code)
+            assert out != text and detect_language(out) == code, (code, out)
+    out = translate("Hearth Kettle (order SA-1) can't be returned: the order was returned.", "es")
+    assert out == "Hearth Kettle (pedido SA-1) no se puede devolver: el pedido se devolvió."
+
+
+def test_a_name_with_an_abbreviation_is_one_value() -> None:
+    text = (
+        "I can start a return for 2 x Inkwell & Co. Atlas Laptop Sleeve (16 in) from order "
+        "SA-100263. You'd get $55.98, refunded to your original payment method once we receive "
+        "the item (unused). Shall I go ahead? (yes/no)"
+    )
+    es = translate(text, "es")
+    assert es.startswith("Puedo iniciar la devolución de 2 x Inkwell & Co. Atlas Laptop Sleeve")
+    assert "Inkwell & Co. Atlas Laptop Sleeve (16 in)" in translate(text, "zh")

@@ -50,3 +50,10 @@ async def test_thread_state_carries_language_and_switches(db, scripted_model) ->
     assert (await chat.say("hola, busco una tetera"))["language"] == "es"
     assert (await chat.say("no"))["language"] == "es"
     assert (await chat.say("hello again"))["language"] == "en"
+
+
+def test_the_stores_own_words_are_no_evidence_of_the_language() -> None:
+    names = frozenset({"strategy", "board", "game", "kettle", "puzzlewood"})
+    assert detect_language("Busco un strategy board game", None, names) == "es"
+    assert detect_language("Quiero un kettle", None, names) == "es"
+    assert detect_language("Do you have a strategy board game?", None, names) == "en"

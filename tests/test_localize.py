@@ -124,3 +124,10 @@ def test_chinese_store_profile() -> None:
     for order in shop.orders:
         assert all(item.name == names[item.sku] for item in order.items)
     assert "数码电子" in shop.policy.categories and "退货政策" in shop.policy_docs["returns"]
+
+
+def test_latin_runs_inside_chinese_text_are_words() -> None:
+    s = slots("查一下订单SA-100378的状态，我的邮箱是yfoster76@example.net", "zh")
+    assert s.order_number == "SA-100378" and s.email == "yfoster76@example.net"
+    assert slots("订单SA-100157我要退货", "zh").order_number == "SA-100157"
+    assert slots("200元以下的磨豆机", "zh").max_price == Decimal("200")

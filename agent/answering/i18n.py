@@ -19,9 +19,17 @@ from functools import lru_cache
 from importlib import resources
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_SENTENCE = re.compile(r"(?<=[.?!:])\s+(?=[A-Z(])")
-_VALUE = r"(?:(?![.?!]\s+[A-Z])[^\n])+?"
+_ABBREVIATIONS = ("Co", "Inc", "Ltd", "Corp", "St", "Mr", "Mrs", "Ms", "Dr", "Jr", "Sr", "vs")
+_NOT_AFTER = "".join(rf"(?<!\b{a})" for a in _ABBREVIATIONS)
+"""No sentence ends after an abbreviation: "Inkwell & Co. Atlas Laptop Sleeve" is one name."""
+_SENTENCE = re.compile(
+    r"(?<=[.?!:])" + "".join(rf"(?<!\b{a}\.)" for a in _ABBREVIATIONS) + r"\s+(?=[A-Z(])"
+)
+_VALUE = rf"(?:(?!{_NOT_AFTER}[.?!]\s+[A-Z])[^\n])+?"
 """A placeholder's value: never spans a sentence boundary or a line."""
+_NUMBERS = frozenset({"index", "count", "days", "quantity"})
+_NUMBER = r"\d+(?:[.,]\d+)?"
+"""Placeholders that are numbers ("{index}. {name}." must not match any two sentences)."""
 _CJK_STOPS = ("。", "！", "？", "：")
 
 
@@ -44,7 +52,8 @@ def _compile(msgid: str) -> re.Pattern[str]:
     out, pos = [], 0
     for m in _PLACEHOLDER.finditer(msgid):
         out.append(re.escape(msgid[pos : m.start()]))
-        out.append(f"(?P<{m.group(1)}>{_VALUE})")
+        value = _NUMBER if m.group(1) in _NUMBERS else _VALUE
+        out.append(f"(?P<{m.group(1)}>{value})")
         pos = m.end()
     out.append(re.escape(msgid[pos:]))
     return re.compile("".join(out) + r"\Z", re.S)

@@ -39,7 +39,7 @@ def train(
     quiet_logs()
     from shopagent.agent.understanding.classifier import FEATURES
     from shopagent.agent.understanding.training import train_store
-    from shopagent.tools.embeddings import get_embedder
+    from shopagent.tools.embeddings import MULTILINGUAL_BACKEND, get_embedder, shared_embedder
     from shopagent.tools.store.db import StoreDB
 
     if features not in FEATURES:
@@ -55,6 +55,8 @@ def train(
     db = StoreDB.open(settings.database)
     try:
         embedder = get_embedder()
+        if settings.embedder == MULTILINGUAL_BACKEND:  # zh/es shoppers (issue 16)
+            embedder = shared_embedder(MULTILINGUAL_BACKEND)  # router as the evals run it
         result = train_store(
             db,
             settings.home,

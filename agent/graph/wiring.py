@@ -43,7 +43,7 @@ async def build_context(
     from shopagent.agent.understanding.entities import order_shapes_of
     from shopagent.agent.understanding.vocabulary import vocabulary_of
     from shopagent.tools.catalog import CatalogConfig, open_catalog
-    from shopagent.tools.embeddings import get_embedder
+    from shopagent.tools.embeddings import MULTILINGUAL_BACKEND, get_embedder, shared_embedder
     from shopagent.tools.handoff import StoreHandoffs
     from shopagent.tools.inventory import inventory_from_url
     from shopagent.tools.orders import StoreOrders
@@ -65,6 +65,8 @@ async def build_context(
         )
         stack.push_async_callback(inventory.aclose)
     embedder = get_embedder()
+    if settings.embedder == MULTILINGUAL_BACKEND:  # zh/es shoppers (issue 16)
+        embedder = shared_embedder(MULTILINGUAL_BACKEND)  # router as the evals run it
     chat_model = model or build_chat_model(settings.model, settings)
     # what the model can actually do (probed once per model and endpoint, cached): routing,
     # history, retries and the act mode follow it, never the backend class

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -79,9 +80,23 @@ def _detector() -> tuple[Any, dict[Any, str]]:
     return _DETECTOR
 
 
-def detect_language(text: str, previous: str | None = None) -> str:
+_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+
+
+def _without(text: str, ignore: Container[str]) -> str:
+    """``text`` without the words in ``ignore`` (casefolded)."""
+    return _WORD.sub(lambda m: " " if m.group(0).casefold() in ignore else m.group(0), text)
+
+
+def detect_language(
+    text: str, previous: str | None = None, ignore: Container[str] = frozenset()
+) -> str:
     """The served language ``text`` is written in; ``previous`` (the thread's language, else
-    the default) when the text is too short or too mixed to tell."""
+    the default) when the text is too short or too mixed to tell. Words in ``ignore``
+    (casefolded: the store's product names and brands, written as the store wrote them) are
+    no evidence of the language and are left out."""
+    if ignore:
+        text = _without(text, ignore)
     table = language_table()
     known = previous in table.languages
     fallback = previous if known and previous else table.default

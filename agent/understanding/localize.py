@@ -57,8 +57,18 @@ def phrasing(language: str) -> Phrasing | None:
     return Phrasing(rules, words, word_map, answers, answer_map)
 
 
+_CJK = "\u3400-\u9fff\uf900-\uffef"
+_CJK_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9$#])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
+"""Where a run of Latin letters or digits touches CJK text: "订单SA-100378的状态" has no
+word boundary around the order number (CJK characters are word characters)."""
+
+
 def localize(text: str, language: str | None) -> str:
-    """``text`` with the language's slot phrases in canonical form (unchanged without data)."""
+    """``text`` with the language's slot phrases in canonical form (unchanged without data).
+    Latin runs inside CJK text are set apart by spaces in any language, so the slot patterns
+    see "SA-100378" and an email address as words."""
+    if text and not text.isascii():
+        text = _CJK_EDGE.sub(" ", text)
     data = phrasing(language or "")
     if data is None or not text:
         return text

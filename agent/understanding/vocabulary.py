@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from shopagent.agent.understanding.slots import _patterns as _slot_patterns
@@ -116,6 +117,14 @@ class StoreVocabulary:
             cats = {p.category for p in products}
             vocab.policy_categories = map_policy_categories(cats, policy)
         return vocab
+
+    @cached_property
+    def name_words(self) -> frozenset[str]:
+        """Casefolded words of the store's product types and brands: a shopper writing in
+        Spanish or Chinese names products in the store's own words, which say nothing about
+        the language of the message (agent/understanding/language.py)."""
+        phrases = [*self.types, *self.facets.get("brands", [])]
+        return frozenset(w.casefold() for p in phrases for w in re.findall(r"[^\W\d_]+", p))
 
     # ------------------------------------------------------------------ linking
 

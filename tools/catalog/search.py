@@ -33,6 +33,7 @@ from shopagent.tools.catalog.fusion import FusionMixin
 from shopagent.tools.catalog.hits import _head, _hit
 from shopagent.tools.catalog.index import IndexMixin
 from shopagent.tools.catalog.snapshot import PRODUCT_CACHE, _Snapshot
+from shopagent.tools.catalog.translate import translate
 from shopagent.tools.results import ProductHit, SearchFilters
 from shopagent.tools.store.schema import Product, Variant
 
@@ -196,12 +197,18 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
 
         depth = max(self.candidates, k)
         terms = self._query_terms(snap, query)
+        # Words of another language the catalog does not index, in English (translate.py):
+        # BM25 reads the English words it indexes; the dense side embeds both texts.
+        english = translate(query, snap.files.vocab)
+        if english is not None:
+            vocab = snap.files.vocab
+            terms = [t for t in self._query_terms(snap, english) if t in vocab] or terms
         similarity: dict[int, float] = {}
         dense: list[int] = []
         if method != "bm25":
             # Exclusions and stock are checked on the candidates, so fetch more when they
             # may drop some.
-            vector = np.asarray(self.embedder.embed_one(query.strip()), dtype=np.float32)
+            vector = self._query_vector(query.strip(), english)
             fetch = depth * 2 if excluded or gate.hook is not None else depth
             found, similarity = self._dense(col, snap, vector, mask, fetch)
             passed = gate.check(found)
@@ -247,6 +254,16 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
             if len(hits) >= k:
                 break
         return hits
+
+    def _query_vector(self, query: str, english: str | None) -> np.ndarray:
+        """The query's embedding; with an English rendering, the normalised sum of both (the
+        shopper's own words and the glossary's English)."""
+        vector = np.asarray(self.embedder.embed_one(query), dtype=np.float32)
+        if english:
+            vector = vector + np.asarray(self.embedder.embed_one(english), dtype=np.float32)
+            norm = float(np.linalg.norm(vector))
+            vector = vector / norm if norm > 0 else vector
+        return vector
 
     def _browse(
         self,

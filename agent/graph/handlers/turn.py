@@ -80,4 +80,9 @@ def _error(exc: ShopAgentError) -> dict[str, str]:
 
 
 def user_text(turn: Turn) -> str:
-    return last_user_text(turn.state)
+    """The shopper's message with their language's phrases in canonical form ("menos de 50"
+    → "under $50", agent/understanding/localize.py), as the slots were read: the search
+    request, refinements and references read the same words."""
+    from shopagent.agent.understanding.localize import localize
+
+    return localize(last_user_text(turn.state), turn.state.get("language"))

@@ -144,7 +144,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     text = last_user_text(state)
     vocab = ctx.vocabulary
-    language = detect_language(text, state.get("language"))
+    ignore = vocab.name_words if vocab is not None else frozenset()
+    language = detect_language(text, state.get("language"), ignore)
     slots = extract(
         localize(text, language), ctx.order_shapes, vocab.protect if vocab is not None else None
     )
