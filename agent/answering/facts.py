@@ -162,7 +162,7 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
             facts.return_created = result
         elif name == "cancel_order":
             facts.cancel_result = result
-        elif name in ("check_exchange", "check_order_change"):
+        elif name in ("check_exchange", "check_order_change", "check_return_items"):
             facts.change_check = result
         elif name == "change_order":
             facts.change_done = result

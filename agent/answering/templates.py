@@ -34,7 +34,8 @@ def template_answer(
     proposal: dict | None = None,
 ) -> str:
     """The answer for ``intent`` from ``facts``; never states anything not in them."""
-    if intent in CHANGE_INTENTS or (proposal and proposal.get("action") in CHANGE_ACTIONS):
+    changes = facts.change_check or (proposal and proposal.get("action") in CHANGE_ACTIONS)
+    if intent in CHANGE_INTENTS or changes:
         said = change_answer(facts, decision, proposal)
         if said:
             return said
@@ -230,4 +231,7 @@ def _failure(facts: Facts) -> str:
         return SEARCH_DOWN
     if "get_order_status" in names:
         return "I need to verify it's you before I can look up orders."
+    refused = [f for f in facts.failures if f.get("error") in ("ActionNotAllowed", "NotVerified")]
+    if refused and names & {"check_return_eligibility", "check_return_items"}:
+        return f"I couldn't start that return: {refused[0]['message']}."
     return "Something went wrong on our side; please try again in a moment."
