@@ -62,6 +62,7 @@ def template_answer(
         _products(facts, intent),
         _policy(facts),
         _orders(facts),
+        _history(facts),
     ]
     text = "\n\n".join(p for p in parts if p)
     if facts.failures and not text:
@@ -157,6 +158,30 @@ def _orders(facts: Facts) -> str:
     )
     body = "\n".join(order_line(o) for o in facts.orders)
     return f"{greeting}\n{body}".strip()
+
+
+def _history(facts: Facts) -> str:
+    """The customer's order history, one line per order (only their own orders)."""
+    found = facts.order_history
+    if found is None:
+        return ""
+    if not found["orders"]:
+        return "You have no orders with us yet."
+    name = found["customer_name"].split()[0]
+    rows = [
+        f"- {o['number']}: placed {str(o['placed_at'])[:10]}, "
+        f"{o['status'].replace('_', ' ')}, {o['units']} item{'s' if o['units'] != 1 else ''}, "
+        f"{money(o['total'], o['currency'])}"
+        for o in found["orders"]
+    ]
+    more = len(found["orders"]) < found["count"]
+    head = f"Here are your {found['count']} orders, {name}, newest first:"
+    if more:
+        head = f"Here are the newest {len(rows)} of your {found['count']} orders, {name}:"
+    elif found["count"] == 1:
+        head = f"Here is your order, {name}:"
+    tail = "\nAsk me about any of them by its number." if rows else ""
+    return head + "\n" + "\n".join(rows) + tail
 
 
 METHODS = {"original_payment": "your original payment method", "store_credit": "store credit"}
