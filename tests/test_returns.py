@@ -13,6 +13,7 @@ import pytest
 from factories import POLICY
 from factories_profiles import METHODS, NOW, profile_store
 from server_app import PgSchema, pg_available
+from shopagent.agent.understanding.action_slots import action_intent, evidenced
 from shopagent.agent.understanding.return_picks import Unit, return_picks, wants_gift_card
 from shopagent.tools import changes as ch
 from shopagent.tools.orders import StoreOrders
@@ -245,3 +246,23 @@ def test_the_locked_order_is_checked_again(db) -> None:
     with pytest.raises(ActionNotAllowed):  # a stale check of the same order
         ch.do_change(orders, policy, ADA, other, now=NOW)
     assert len(db.actions_of("C1", "SA-100007")) == 1
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "routed"),
+    [
+        ("product_search", "return the mug and both t-shirts from order SA-9", "return_request"),
+        ("modify_order", "Can I send back order SA-9? I want a refund.", "return_request"),
+        ("modify_order", "change the jacket in order SA-9 to large", "modify_order"),
+        ("product_search", "return policy for mugs", "product_search"),  # no order named
+    ],
+)
+def test_a_return_is_routed_by_its_words(intent, text, routed) -> None:
+    assert action_intent(intent, text, "SA-9" in text) == routed
+
+
+def test_further_change_intents_need_a_sign() -> None:
+    status = "What's the status of order SA-9? My email is ada@example.com"
+    assert evidenced(["change_address", "modify_order"], status) == []
+    ship = "where is order SA-9, and please ship it to 42 Harbor Lane, Portland, OR 97201"
+    assert evidenced(["modify_order"], ship) == ["modify_order"]

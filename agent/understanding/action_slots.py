@@ -92,19 +92,38 @@ def says_default_address(text: str) -> bool:
     return any(w in lowered for w in _data()["default_address_words"])
 
 
+_CHANGES = frozenset({"modify_order", "change_address"})
 _MISROUTED = frozenset({"order_status", "cancel_order", "return_request", "product_search"})
 
 
 def action_intent(intent: str, text: str, has_order_number: bool) -> str:
     """A street address in an order message is a change of address: ``modify_order`` (of
     the named order) or ``change_address`` (the default one), whatever else it mentions."""
+    asks_return = has_order_number and _asks_return(text)
+    if intent in _CHANGES and asks_return and not _asks_change(text):
+        return "return_request"  # "can I send back order N? I want a refund"
     if intent not in _MISROUTED:
         return intent
+    if intent == "product_search" and asks_return:
+        return "return_request"  # "return the mug and the jacket from order N"
     if extract_address(text) is None:
         return "modify_order" if has_order_number and _asks_change(text) else intent
     if not has_order_number and says_default_address(text):
         return "change_address"
     return "modify_order" if has_order_number else "change_address"
+
+
+def evidenced(intents: list[str], text: str) -> list[str]:
+    """The further intents of a message, without a change of order or address it gives no
+    sign of (no address, no payment method, no change word): a status question does not
+    also ask "what would you like to change?"."""
+    said = extract_address(text) is not None or extract_payment(text) is not None
+    return [i for i in intents if i not in _CHANGES or said or _asks_change(text)]
+
+
+def _asks_return(text: str) -> bool:
+    lowered = text.casefold()
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
 
 
 def _asks_change(text: str) -> bool:

@@ -11,7 +11,7 @@ from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.nodes.identity import identify
 from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
-from shopagent.agent.understanding.action_slots import action_intent
+from shopagent.agent.understanding.action_slots import action_intent, evidenced
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -188,7 +188,7 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         locked=who.locked,
     )
     question = not_again(question, last_assistant_text(state))
-    intents = [intent, *[i for i in u.intents[1:] if i != intent]]
+    intents = [intent, *[i for i in evidenced(u.intents[1:], text) if i != intent]]
     return {
         "language": language,
         "intent": intent,
