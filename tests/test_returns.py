@@ -266,3 +266,17 @@ def test_further_change_intents_need_a_sign() -> None:
     assert evidenced(["change_address", "modify_order"], status) == []
     ship = "where is order SA-9, and please ship it to 42 Harbor Lane, Portland, OR 97201"
     assert evidenced(["modify_order"], ship) == ["modify_order"]
+
+
+def test_an_item_change_of_a_delivered_order_is_an_exchange() -> None:
+    from shopagent.agent.understanding.action_slots import exchange_if_delivered
+
+    orders = StoreOrders(StoreDB.in_memory(profile_store()))
+    swap = "can I swap the kettle in order {} for blue?"
+    assert exchange_if_delivered(orders, "C1", "SA-100007", swap.format("SA-100007")) == (
+        "exchange_request"
+    )
+    assert exchange_if_delivered(orders, "C1", "SA-100008", swap.format("SA-100008")) == (
+        "modify_order"
+    )
+    assert exchange_if_delivered(orders, "C2", "SA-100007", swap) == "modify_order"  # not his

@@ -121,6 +121,15 @@ def evidenced(intents: list[str], text: str) -> list[str]:
     return [i for i in intents if i not in _CHANGES or said or _asks_change(text)]
 
 
+def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str) -> str:
+    """An item change of a delivered order is an exchange (no address or payment named)."""
+    if extract_address(text) is not None or extract_payment(text) is not None:
+        return "modify_order"
+    order = orders.order(customer_id, number)
+    delivered = order is not None and order.status == "delivered"
+    return "exchange_request" if delivered else "modify_order"
+
+
 def _asks_return(text: str) -> bool:
     lowered = text.casefold()
     return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
