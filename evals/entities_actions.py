@@ -63,6 +63,39 @@ def action_fields(
         "modified": order.modified,
         "item_product_id": first.product_id,
         "item_material": (product.attributes.get("material", "") if product else "") or "",
+        **_return_fields(order, catalog, policy, days),
+    }
+
+
+def _noun_of(product: Product | None) -> str:
+    if product is None:
+        return ""
+    return product.tags[0] if product.tags else product.name.split()[-1].casefold()
+
+
+def _return_fields(
+    order: Order, catalog: Mapping[str, Product], policy: ReturnPolicy, days: int | None
+) -> dict[str, Any]:
+    """``returnable_skus`` (lines the policy lets go back today), ``second_noun`` (what a
+    shopper calls the second distinct product), ``multi_returnable`` (two distinct products,
+    both returnable), ``pair_returnable`` (two units of one returnable SKU)."""
+    ok = []
+    for item in order.items:
+        product = catalog.get(item.product_id)
+        rule = policy.rule_for(product.category) if product else policy.default
+        final = rule.final_sale or (product is not None and product.final_sale)
+        fresh = days is not None and days <= rule.window_days and order.status == "delivered"
+        if fresh and not final:
+            ok.append(item.sku)
+    distinct = list(dict.fromkeys(i.product_id for i in order.items))
+    second = catalog.get(distinct[1]) if len(distinct) > 1 else None
+    nouns = {_noun_of(catalog.get(p)) for p in distinct}
+    units = {s: sum(i.quantity for i in order.items if i.sku == s) for s in ok}
+    return {
+        "returnable_skus": ok,
+        "second_noun": _noun_of(second),
+        "multi_returnable": len(distinct) == 2 == len(nouns) and len(set(ok)) == 2,
+        "pair_returnable": len({i.sku for i in order.items}) == 1 and sum(units.values()) >= 2,
     }
 
 

@@ -3,6 +3,7 @@ changed default addresses, gift card balances) and which of it broke the action 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -55,8 +56,23 @@ def action_problem(event: dict[str, Any], index: StoreIndex, today: date) -> str
         if days is not None and days > rules.exchange_window_days:
             return f"exchange for order {number} delivered {days} days ago"
         return ""
+    if event["action"] == "return_items":
+        if order["status"] != "delivered":
+            return f"return for order {number}, which was {order['status']}"
+        return _unit_problem(event, order, number)
     if order["status"] not in rules.modifiable_statuses:
         return f"{event['action']} for order {number}, which was {order['status']}"
     if rules.modify_once and order.get("modified"):
         return f"{event['action']} for order {number}, whose items were already changed"
+    return ""
+
+
+def _unit_problem(event: dict[str, Any], order: dict[str, Any], number: str) -> str:
+    """A multi-item return may send back only units the policy lets go back."""
+    details = json.loads(event.get("details") or "{}")
+    barred = [
+        u["sku"] for u in details.get("returns", []) if u["sku"] not in order["returnable_skus"]
+    ]
+    if barred:
+        return f"return of {', '.join(barred)} from order {number}, not returnable"
     return ""

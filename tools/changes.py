@@ -182,6 +182,8 @@ def action_id(customer_id: str, check: ChangeCheck) -> str:
         "address": check.address.model_dump(mode="json") if check.address else None,
         "method": check.method_id,
     }
+    if check.returns:  # only when present: the other actions keep their ids
+        key["returns"] = sorted((u.item_id, u.quantity) for u in check.returns)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     return f"A-{check.order_number or customer_id}-{digest}"
 
@@ -234,6 +236,8 @@ def _change(
         "address": check.address.model_dump(mode="json") if check.address else None,
         "method_id": method_id,
     }
+    if check.returns:
+        details["returns"] = [u.model_dump(mode="json") for u in check.returns]
     if check.action == "change_default_address":
         return Change(
             key,
@@ -257,7 +261,7 @@ def _change(
         order_number=check.order_number,
         amount=check.amount,
         method_id=method_id,
-        status="requested" if check.action == "exchange_items" else "done",
+        status="requested" if check.action in ("exchange_items", "return_items") else "done",
         update_order=update,
     )
 
@@ -266,6 +270,8 @@ def _debits(check: ChangeCheck, kinds: dict[str, str], old: str | None) -> dict[
     """Gift card balance changes: the amount charged to (or refunded on) a gift card, and
     on a payment change the order total given back to an old gift card."""
     debits: dict[str, Decimal] = {}
+    if check.action == "return_items":
+        return debits  # a return's refund is paid when the items arrive
     if check.method_id and kinds.get(check.method_id) == "gift_card" and check.amount:
         debits[check.method_id] = check.amount
     if check.action == "modify_payment" and old and kinds.get(old) == "gift_card":
@@ -276,9 +282,12 @@ def _debits(check: ChangeCheck, kinds: dict[str, str], old: str | None) -> dict[
 def _updated(order: Order, check: ChangeCheck, rules: ActionRules, now: datetime) -> Order:
     """``order`` after the change; raises when the locked order no longer qualifies."""
     view_status = order.status
-    if check.action == "exchange_items" and view_status != "delivered":
+    requested = check.action in ("exchange_items", "return_items")
+    if requested and view_status != "delivered":
         raise ActionNotAllowed(f"order {order.number} is {view_status.replace('_', ' ')} now")
-    if check.action != "exchange_items" and (
+    if check.action == "return_items":
+        return order.model_copy(update={"status": "return_requested"})
+    if not requested and (
         view_status not in rules.modifiable_statuses or (rules.modify_once and order.modified)
     ):
         raise ActionNotAllowed(f"order {order.number} can no longer be changed")

@@ -47,6 +47,9 @@ def return_eligibility(
         reasons.append("this order was already returned")
     elif order.status == "cancelled":
         reasons.append("this order was cancelled, so there is nothing to return")
+    elif order.status in ("return_requested", "exchange_requested"):
+        what = order.status.replace("_requested", "")
+        reasons.append(f"a {what} was already requested for this order")
     elif order.status != "delivered" or order.delivered_at is None:
         reasons.append("the order has not been delivered yet; returns open after delivery")
     if line.final_sale or rule.final_sale:

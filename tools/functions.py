@@ -16,7 +16,9 @@ from shopagent.tools.results import (
     CancelEligibility,
     CancelResult,
     ItemCondition,
+    OrderHistoryResult,
     OrderStatusResult,
+    OrderSummary,
     OrderView,
     PolicyResult,
     PriceStockResult,
@@ -123,6 +125,32 @@ def get_order_status(
             o for o in orders.orders_for(customer.id) if not statuses or o.status in statuses
         ][:5]
     return OrderStatusResult(customer_name=customer.name, orders=found_orders)
+
+
+def list_orders(
+    orders: Orders, customer: VerifiedCustomer | None, limit: int = 20
+) -> OrderHistoryResult:
+    """List the verified customer's order history, newest first: number, date, status,
+    units and total of each order (at most ``limit``; ``count`` says how many there are).
+
+    Only the verified customer's own orders are listed. Raises NotVerified when no
+    customer is verified.
+    """
+    if customer is None:
+        raise NotVerified("the order history needs a verified customer")
+    mine = orders.orders_for(customer.id)
+    rows = [
+        OrderSummary(
+            number=o.number,
+            status=o.status,
+            placed_at=o.placed_at,
+            units=sum(i.quantity for i in o.items),
+            total=o.total,
+            currency=o.currency,
+        )
+        for o in mine[: max(1, min(limit, 50))]
+    ]
+    return OrderHistoryResult(customer_name=customer.name, orders=rows, count=len(mine))
 
 
 def _own_order(orders: Orders, customer: VerifiedCustomer | None, order_number: str) -> OrderView:

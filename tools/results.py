@@ -151,6 +151,26 @@ class OrderStatusResult(_Result):
     orders: list[OrderView]
 
 
+class OrderSummary(_Result):
+    """One order of a customer's history, in one line."""
+
+    number: str
+    status: str
+    placed_at: datetime
+    units: int
+    total: Decimal
+    currency: str = "USD"
+
+
+class OrderHistoryResult(_Result):
+    """Result of ``list_orders``: the verified customer's orders, newest first."""
+
+    customer_name: str
+    orders: list[OrderSummary]
+    count: int
+    """How many orders the customer has (``orders`` may hold fewer: the newest)."""
+
+
 class HandoffResult(_Result):
     """Result of ``request_human``."""
 

@@ -14,6 +14,7 @@ ChangeAction = Literal[
     "modify_address",
     "modify_payment",
     "change_default_address",
+    "return_items",
 ]
 CHANGE_ACTIONS: tuple[str, ...] = ChangeAction.__args__  # type: ignore[attr-defined]
 
@@ -38,6 +39,20 @@ class ItemSwap(_Result):
         return self.new_price - self.paid
 
 
+class ReturnUnit(_Result):
+    """Units of one order line going back in a multi-item return, and their refund."""
+
+    item_id: str
+    sku: str
+    name: str
+    quantity: int
+    item_total: Money
+    restocking_fee: Money
+    refund: Money
+    refund_method: str = "original_payment"
+    """What the category's rule says: ``original_payment`` or ``store_credit``."""
+
+
 class ChangeCheck(_Result):
     """Whether a support action is allowed, and exactly what it would change."""
 
@@ -46,6 +61,7 @@ class ChangeCheck(_Result):
     reasons: list[str] = Field(default_factory=list)
     order_number: str | None = None
     swaps: list[ItemSwap] = Field(default_factory=list)
+    returns: list[ReturnUnit] = Field(default_factory=list)
     address: Address | None = None
     method_id: str | None = None
     method_label: str | None = None

@@ -10,15 +10,23 @@ from shopagent.agent.answering.facts import Facts, money
 
 CHANGE_INTENTS = frozenset({"exchange_request", "modify_order", "change_address"})
 CHANGE_ACTIONS = frozenset(
-    {"exchange_items", "modify_items", "modify_address", "modify_payment", "change_default_address"}
+    {
+        "exchange_items",
+        "modify_items",
+        "modify_address",
+        "modify_payment",
+        "change_default_address",
+        "return_items",
+    }
 )
-CHECK_TOOLS = frozenset({"check_exchange", "check_order_change"})
+CHECK_TOOLS = frozenset({"check_exchange", "check_order_change", "check_return_items"})
 NOUNS = {
     "exchange_items": "exchange",
     "modify_items": "item change",
     "modify_address": "address change",
     "modify_payment": "payment change",
     "change_default_address": "address change",
+    "return_items": "return",
 }
 
 
@@ -64,6 +72,8 @@ def change_question(check: Any) -> str:
             f"I can {what} in order {number}: {swaps}. {_first_upper(_money_move(amount, label))}."
             f"{after} Shall I go ahead? (yes/no)"
         )
+    if action == "return_items":
+        return _returns_question(check, number, amount, label)
     if action == "modify_address":
         return (
             f"I can change the shipping address of order {number} to "
@@ -77,6 +87,23 @@ def change_question(check: Any) -> str:
     return (
         f"I can change your default address to {_address_text(_get(check, 'address'))}. "
         "Shall I go ahead? (yes/no)"
+    )
+
+
+def _returns_question(check: Any, number: str, amount: Decimal, label: str | None) -> str:
+    """Every unit going back, the fees, the refund and where it goes."""
+    items = []
+    for unit in _get(check, "returns"):
+        fee = Decimal(str(_get(unit, "restocking_fee")))
+        kept = f", less a {money(fee)} restocking fee" if fee else ""
+        items.append(
+            f"{_get(unit, 'quantity')} × {_get(unit, 'name')} "
+            f"(refund {money(Decimal(str(_get(unit, 'refund'))))}{kept})"
+        )
+    return (
+        f"I can return from order {number}: {'; '.join(items)}. A refund of {money(-amount)} "
+        f"will go to {label or 'your original payment method'} once the items arrive. The "
+        "order becomes return requested. Shall I go ahead? (yes/no)"
     )
 
 
@@ -97,6 +124,12 @@ def change_answer(facts: Facts, decision: str | None, proposal: dict | None) -> 
         return f"I couldn't complete the {noun}: {reason}."
     check = facts.change_check
     if check and not check["eligible"]:
+        if check["action"] == "return_items":
+            return (
+                f"I can't return those items from order {check['order_number']}: "
+                + "; ".join(check["reasons"])
+                + "."
+            )
         where = f"Order {check['order_number']}" if check.get("order_number") else "That"
         return f"{where} can't be changed that way: " + "; ".join(check["reasons"]) + "."
     if facts.failures:
@@ -111,6 +144,13 @@ def _done(done: dict[str, Any], proposal: dict[str, Any]) -> str:
         return (
             f"Done{again}: the exchange for order {number} is requested "
             f"(reference {done['action_id']}). The order is now exchange requested."
+        )
+    if done["action"] == "return_items":
+        return (
+            f"Done{again}: the return for order {number} is requested (reference "
+            f"{done['action_id']}). A refund of {money(-Decimal(str(done['amount'])))} will go "
+            f"to {done['method_label'] or 'your original payment method'} once the items "
+            "arrive. The order is now return requested."
         )
     if done["action"] == "change_default_address":
         return f"Done{again}: your default address is now {_address_text(proposal['address'])}."

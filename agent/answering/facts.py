@@ -32,6 +32,7 @@ class Facts:
     cancel_result: dict[str, Any] | None = None
     change_check: dict[str, Any] | None = None
     change_done: dict[str, Any] | None = None
+    order_history: dict[str, Any] | None = None
     based_on: list[str] = field(default_factory=list)
     """Recent purchases that personalised the results (the answer says so)."""
     left_out: list[str] = field(default_factory=list)
@@ -162,10 +163,12 @@ def collect(tool_calls: list[ToolCall]) -> Facts:
             facts.return_created = result
         elif name == "cancel_order":
             facts.cancel_result = result
-        elif name in ("check_exchange", "check_order_change"):
+        elif name in ("check_exchange", "check_order_change", "check_return_items"):
             facts.change_check = result
         elif name == "change_order":
             facts.change_done = result
+        elif name == "list_orders":
+            facts.order_history = result
     return facts
 
 

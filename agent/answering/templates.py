@@ -34,7 +34,8 @@ def template_answer(
     proposal: dict | None = None,
 ) -> str:
     """The answer for ``intent`` from ``facts``; never states anything not in them."""
-    if intent in CHANGE_INTENTS or (proposal and proposal.get("action") in CHANGE_ACTIONS):
+    changes = facts.change_check or (proposal and proposal.get("action") in CHANGE_ACTIONS)
+    if intent in CHANGE_INTENTS or changes:
         said = change_answer(facts, decision, proposal)
         if said:
             return said
@@ -61,6 +62,7 @@ def template_answer(
         _products(facts, intent),
         _policy(facts),
         _orders(facts),
+        _history(facts),
     ]
     text = "\n\n".join(p for p in parts if p)
     if facts.failures and not text:
@@ -158,6 +160,30 @@ def _orders(facts: Facts) -> str:
     return f"{greeting}\n{body}".strip()
 
 
+def _history(facts: Facts) -> str:
+    """The customer's order history, one line per order (only their own orders)."""
+    found = facts.order_history
+    if found is None:
+        return ""
+    if not found["orders"]:
+        return "You have no orders with us yet."
+    name = found["customer_name"].split()[0]
+    rows = [
+        f"- {o['number']}: placed {str(o['placed_at'])[:10]}, "
+        f"{o['status'].replace('_', ' ')}, {o['units']} item{'s' if o['units'] != 1 else ''}, "
+        f"{money(o['total'], o['currency'])}"
+        for o in found["orders"]
+    ]
+    more = len(found["orders"]) < found["count"]
+    head = f"Here are your {found['count']} orders, {name}, newest first:"
+    if more:
+        head = f"Here are the newest {len(rows)} of your {found['count']} orders, {name}:"
+    elif found["count"] == 1:
+        head = f"Here is your order, {name}:"
+    tail = "\nAsk me about any of them by its number." if rows else ""
+    return head + "\n" + "\n".join(rows) + tail
+
+
 METHODS = {"original_payment": "your original payment method", "store_credit": "store credit"}
 
 
@@ -230,4 +256,7 @@ def _failure(facts: Facts) -> str:
         return SEARCH_DOWN
     if "get_order_status" in names:
         return "I need to verify it's you before I can look up orders."
+    refused = [f for f in facts.failures if f.get("error") in ("ActionNotAllowed", "NotVerified")]
+    if refused and names & {"check_return_eligibility", "check_return_items"}:
+        return f"I couldn't start that return: {refused[0]['message']}."
     return "Something went wrong on our side; please try again in a moment."

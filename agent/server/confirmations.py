@@ -69,12 +69,33 @@ class PaymentConfirmation(_Confirmation):
     amount: str = "0"
 
 
+class ReturnItem(BaseModel):
+    item_id: str
+    sku: str
+    name: str
+    quantity: int
+    refund: str
+    restocking_fee: str
+
+
+class ReturnItemsConfirmation(_Confirmation):
+    """Several items and quantities of one delivered order going back in one return."""
+
+    action: Literal["return_items"]
+    picks: dict[str, int] = Field(default_factory=dict, description="item id -> units")
+    items: list[ReturnItem] = Field(default_factory=list)
+    refund_amount: str = "0"
+    method_id: str | None = None
+    method_label: str | None = Field(None, description="where the refund goes")
+
+
 Confirmation = Annotated[
     ReturnConfirmation
     | CancelConfirmation
     | ItemsConfirmation
     | AddressConfirmation
-    | PaymentConfirmation,
+    | PaymentConfirmation
+    | ReturnItemsConfirmation,
     Field(discriminator="action"),
 ]
 """Every confirmation the agent may ask for, told apart by ``action``."""

@@ -92,14 +92,20 @@ def says_default_address(text: str) -> bool:
     return any(w in lowered for w in _data()["default_address_words"])
 
 
+_CHANGES = frozenset({"modify_order", "change_address"})
 _MISROUTED = frozenset({"order_status", "cancel_order", "return_request", "product_search"})
 
 
 def action_intent(intent: str, text: str, has_order_number: bool) -> str:
     """A street address in an order message is a change of address: ``modify_order`` (of
     the named order) or ``change_address`` (the default one), whatever else it mentions."""
+    asks_return = has_order_number and _asks_return(text)
+    if intent in _CHANGES and asks_return and not _asks_change(text):
+        return "return_request"  # "can I send back order N? I want a refund"
     if intent not in _MISROUTED:
         return intent
+    if intent == "product_search" and asks_return:
+        return "return_request"  # "return the mug and the jacket from order N"
     if extract_address(text) is None:
         return "modify_order" if has_order_number and _asks_change(text) else intent
     if not has_order_number and says_default_address(text):
@@ -142,6 +148,20 @@ def without_condition(query: str, text: str) -> str:
     head = set(re.findall(r"[\w'’]+", lowered[: found.start()]))
     tail = set(re.findall(r"[\w'’]+", lowered[found.start() :])) - head
     return " ".join(w for w in query.split() if w.casefold() not in tail)
+
+
+def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str) -> str:
+    """An item change of a delivered order is an exchange (no address or payment named)."""
+    if extract_address(text) is not None or extract_payment(text) is not None:
+        return "modify_order"
+    order = orders.order(customer_id, number)
+    delivered = order is not None and order.status == "delivered"
+    return "exchange_request" if delivered else "modify_order"
+
+
+def _asks_return(text: str) -> bool:
+    lowered = text.casefold()
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
 
 
 def _asks_change(text: str) -> bool:

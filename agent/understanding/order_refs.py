@@ -95,3 +95,18 @@ def narrow_orders(
 def names_an_order(text: str, query: str, latest: bool, today: date) -> bool:
     """Whether the message says which order without its number (a date, newest, contents)."""
     return latest or date_window(text, today) is not None or bool(query.strip())
+
+
+_HISTORY = re.compile(
+    r"\b(?:order\s+history|purchase\s+history"
+    r"|(?:show|list|see|view|display|give)\b[^.?!]{0,20}\b(?:all\s+)?(?:my|of\s+my)\s+orders"
+    r"|all\s+(?:of\s+)?my\s+orders|every\s+order\s+i|(?:past|previous|old|earlier)\s+orders"
+    r"|what\s+(?:have|did)\s+i\s+(?:ever\s+)?(?:order|buy|bought|purchase)(?:ed)?)\b",
+    re.I,
+)
+
+
+def asks_order_history(text: str) -> bool:
+    """Whether the message asks for the customer's order history ("show my orders", "my
+    order history", "what have I ordered?"), not one order or the most recent ones."""
+    return bool(_HISTORY.search(text))

@@ -20,8 +20,8 @@ from shopagent.agent.graph.handlers.changes import (
 from shopagent.agent.graph.handlers.orders import (
     human_handoff,
     order_status,
-    return_request,
 )
+from shopagent.agent.graph.handlers.returns import return_items
 from shopagent.agent.graph.handlers.turn import Turn
 
 HANDLERS: dict[str, Callable[[Turn], Awaitable[None]]] = {
@@ -31,7 +31,7 @@ HANDLERS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "compare": compare,
     "return_policy": return_policy,
     "order_status": order_status,
-    "return_request": return_request,
+    "return_request": return_items,
     "cancel_order": cancel_with_reason,
     "exchange_request": exchange_request,
     "modify_order": modify_order,

@@ -10,7 +10,11 @@ from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem
 from shopagent.agent.understanding.clarification import choose_order_question, choose_question
 from shopagent.agent.understanding.lines import Line, best_lines, differences
-from shopagent.agent.understanding.order_refs import names_an_order, narrow_orders
+from shopagent.agent.understanding.order_refs import (
+    asks_order_history,
+    names_an_order,
+    narrow_orders,
+)
 from shopagent.tools import functions as fn
 
 from shopagent.errors import ShopAgentError
@@ -43,6 +47,9 @@ def _names_order(turn: Turn) -> bool:
 
 
 async def order_status(turn: Turn) -> None:
+    if not turn.slots.order_number and asks_order_history(user_text(turn)):
+        await turn.call("list_orders", {}, lambda: fn.list_orders(turn.ctx.orders, turn.customer))
+        return
     number = turn.state.get("order_number")
     if _names_order(turn):
         listed = await turn.call(

@@ -7,6 +7,7 @@ from typing import Any
 
 from shopagent.agent.graph.handlers import Turn
 from shopagent.tools import changes as ch
+from shopagent.tools.returns import check_returns
 from shopagent.tools.store.schema import Address
 
 from shopagent.errors import ActionNotAllowed
@@ -26,6 +27,17 @@ def _check(turn: Turn, proposal: dict[str, Any]) -> Any:
             today=ctx.clock().date(),
             exchange=action == "exchange_items",
         )
+    if action == "return_items":
+        return check_returns(
+            ctx.orders,
+            ctx.policy,
+            who,
+            number,
+            {str(k): int(v) for k, v in proposal["picks"].items()},
+            today=ctx.clock().date(),
+            condition=proposal.get("condition"),
+            to_gift_card=bool(proposal.get("to_gift_card")),
+        )
     if action == "modify_payment":
         return ch.check_payment(ctx.orders, ctx.policy, who, number, proposal["method_id"])
     address = Address(**proposal["address"])
@@ -37,7 +49,8 @@ def _check(turn: Turn, proposal: dict[str, Any]) -> Any:
 
 
 async def write_change(turn: Turn, proposal: dict[str, Any]) -> None:
-    args = {k: proposal.get(k) for k in ("action", "order_number", "swaps", "method_id", "address")}
+    keys = ("action", "order_number", "swaps", "picks", "method_id", "address")
+    args = {k: proposal.get(k) for k in keys if k in proposal}
 
     def run() -> Any:
         return ch.do_change(

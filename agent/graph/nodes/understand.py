@@ -12,7 +12,12 @@ from shopagent.agent.graph.context import AgentContext, remaining
 from shopagent.agent.graph.nodes.identity import identify
 from shopagent.agent.graph.state import AgentState, last_assistant_text, last_user_text
 from shopagent.agent.safety.guardrails import detect_injection
-from shopagent.agent.understanding.action_slots import action_intent, asked_for, asks_return_rule
+from shopagent.agent.understanding.action_slots import (
+    action_intent,
+    asked_for,
+    asks_return_rule,
+    exchange_if_delivered,
+)
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -181,6 +186,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
 
     who = identify(ctx, state, slots, text)
     customer = who.customer
+    if intent == "modify_order" and customer and slots.order_number:
+        intent = exchange_if_delivered(ctx.orders, customer["id"], slots.order_number, text)
 
     handoff_reason = "customer asked for a person" if intent == "human_handoff" else None
     if state.get("strikes", 0) >= MAX_STRIKES and intent not in {"greeting", "human_handoff"}:

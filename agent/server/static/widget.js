@@ -117,7 +117,8 @@
       modify_items: "Yes, change the items",
       modify_address: "Yes, change the address",
       modify_payment: "Yes, change the payment",
-      change_default_address: "Yes, change my address"
+      change_default_address: "Yes, change my address",
+      return_items: "Yes, return these items"
     };
     var label = labels[c.action] || "Yes";
     var yes = el("button", "confirm-yes", label);
