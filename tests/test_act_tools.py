@@ -131,3 +131,27 @@ async def test_a_malformed_call_is_answered_not_run(agent: ShopAgent, server: Fa
 def test_the_mode_is_off_by_default() -> None:
     settings = Settings()
     assert settings.act_mode == "deterministic" and settings.max_tool_calls == 4
+
+
+async def test_a_failing_tool_tells_the_model_what_failed_not_the_internals(
+    server: FakeOpenAI, db: StoreDB
+) -> None:
+    """The model reads the error class's own description; the details (the API's address,
+    timings) stay in the turn's record, so nothing internal reaches a prompt and a recorded
+    run replays byte for byte."""
+    model = build_chat_model(
+        "openai:test", Settings(openai_base_url=server.url, openai_timeout_s=10)
+    )
+    context = make_context(
+        db, model, ROUTES, clock=lambda: IN_WINDOW, tool_calling_act=True, max_tool_calls=4
+    )
+    context.inventory.fail = True
+    agent = ShopAgent(context, InMemorySaver(), "openai:test")
+    server.tool_call("check_price_stock", {"skus": ["KET-1"]})
+    server.reply({"content": "done"})
+    result = await agent.ask(SEARCH)
+    (call,) = [c for c in result.tool_calls if c["name"] == "check_price_stock"]
+    assert not call["ok"] and "InMemoryInventory" in call["result"]["message"]  # the record
+    told = sent_messages(server, 1)
+    assert "The price/stock API did not answer in time or returned an error." in told
+    assert "InMemoryInventory" not in told

@@ -76,7 +76,11 @@ class Turn:
 
 
 def _error(exc: ShopAgentError) -> dict[str, str]:
-    return {"error": type(exc).__name__, "message": str(exc).split("\n")[0]}
+    """What failed: ``message`` with its details (addresses, timings) for logs and reports,
+    ``summary`` (the error class's own one-line description) for a model: stable, so a
+    recorded run replays, and free of the service's internals."""
+    summary = (type(exc).__doc__ or type(exc).__name__).strip().split("\n")[0]
+    return {"error": type(exc).__name__, "message": str(exc).split("\n")[0], "summary": summary}
 
 
 def user_text(turn: Turn) -> str:

@@ -211,7 +211,10 @@ def _dump(result: Any) -> Any:
 async def _call(turn: Turn, name: str, args: BaseModel, run: Callable[[], Any]) -> Any:
     result = await turn.call(name, args.model_dump(mode="json", exclude_none=True), run)
     if result is None:
-        return turn.calls[-1]["result"] or {"error": "nothing found"}
+        failed = turn.calls[-1]["result"] or {"error": "nothing found"}
+        if isinstance(failed, dict) and "summary" in failed:  # the model gets no internals
+            return {"error": failed["error"], "message": failed["summary"]}
+        return failed
     return _dump(result)
 
 
