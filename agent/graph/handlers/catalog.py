@@ -209,16 +209,27 @@ async def return_policy(turn: Turn) -> None:
     if category is None and not targets and vocab is not None:
         # a product type the store sells ("a duvet cover", "a webcam"): its category
         category = vocab.type_category(vocab.product_type(turn.slots.query))
-    if category is None and not targets:  # "apparel" in a store whose policy says "Clothing"
-        category = _category_in(turn, similar=True)
     if category is None and not targets and turn.slots.query:
         named = await _named_product(turn)
-        category = named["category"] if named else None
+        if named and not _in_name(turn.slots.query, named["name"]):
+            # a category word ("apparel"), not a product: the store's own category for it
+            turn.focus, turn.current = None, False
+            category = _category_in(turn, similar=True) or named["category"]
+        else:
+            category = named["category"] if named else None
+    if category is None and not targets and not turn.focus:
+        category = _category_in(turn, similar=True)  # "apparel" where the policy says "Clothing"
     await turn.call(
         "lookup_return_policy",
         {"question": question, "category": category},
         lambda: fn.lookup_return_policy(turn.ctx.policy, question, category),
     )
+
+
+def _in_name(query: str, name: str) -> bool:
+    """Every word of ``query`` (plurals tolerated) is a word of the product's name."""
+    words = [w.rstrip("s") for w in _terms(query) if len(w) > 2]
+    return bool(words) and all(w in name.casefold() for w in words)
 
 
 async def _named_product(turn: Turn) -> FocusItem | None:
