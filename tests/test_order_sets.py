@@ -123,6 +123,12 @@ def test_orders_and_lines_resolve_against_the_customers_own_orders() -> None:
     three = OrderSetRef(kind="all", phrase="my orders", count=3)
     assert len(pick_lines(mine, three, "what are they made of", {})) == 3
     assert pick_lines([], everything, "t-shirts", {}) == []
+    # the words of the question name no item: a line whose name carries "of" or "the" must
+    # not win on them
+    last2_ref = order_set_reference("What are the things in my last two orders made of?")
+    words = item_words("What are the things in my last two orders made of?", last2_ref)
+    assert words == ""
+    assert len(pick_lines(mine, last2_ref, words, {})) == 4
 
 
 # -- the graph: ownership-checked lookups, answered from the products' data --------------

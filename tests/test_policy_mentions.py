@@ -103,6 +103,8 @@ def test_policy_words_of_the_store_name_no_category(alder) -> None:
         ("How many days do I have to return apparel?", "Clothing & Boots", 90),
         ("Do you charge a restocking fee on electronics?", "Gadgets & Audio", 15),
         ("What is your return policy?", None, 21),
+        # a product named: its own category and final-sale flag, not a similar category
+        ("Can I return the Pro Plus Smart Plug by Brightwire if I don't like it?", "Gadgets", 15),
     ],
 )
 async def test_the_policy_lookup_gets_this_stores_category(

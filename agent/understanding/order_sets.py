@@ -151,5 +151,8 @@ def pick_lines(
 
 
 def item_words(text: str, ref: OrderSetRef) -> str:
-    """The message without the words that pointed at the orders."""
-    return text.replace(ref.phrase, " ")
+    """The message without the words that pointed at the orders and the words that name no
+    item ("what", "the", "things": a line named "Set of the Month" must not win on them)."""
+    filler = {str(w).casefold() for w in _data().get("filler") or []}
+    words = re.findall(r"[^\s:;,.!?]+", text.replace(ref.phrase, " "))
+    return " ".join(w for w in words if w.casefold() not in filler)

@@ -220,11 +220,16 @@ async def return_policy(turn: Turn) -> None:
     if category is None and not targets and vocab is not None:
         # a product type the store sells ("a duvet cover", "a webcam"): its category
         category = vocab.type_category(kind)
-    if category is None and not targets:  # "apparel" in a store whose policy says "Clothing"
-        category = _category_in(turn, similar=True)
     if category is None and not targets and turn.slots.query and not searched:
         named = await _named_product(turn)
-        category = named["category"] if named else None
+        if named and not _in_name(turn.slots.query, named["name"]):
+            # a category word ("apparel"), not a product: the store's own category for it
+            turn.focus, turn.current = None, False
+            category = _category_in(turn, similar=True) or named["category"]
+        else:
+            category = named["category"] if named else None
+    if category is None and not targets and not turn.focus:
+        category = _category_in(turn, similar=True)  # "apparel" where the policy says "Clothing"
     await turn.call(
         "lookup_return_policy",
         {"question": question, "category": category},
@@ -237,6 +242,12 @@ def _names_a_product(query: str | None, kind: str | None, products: int) -> bool
     product has (its name's tail): one product, whose own category and flags apply."""
     said = [singular(w) for w in _terms(query or "") if w.isalpha() and len(w) > 1]
     return kind is not None and (products == 1 or any(w not in kind.split() for w in said))
+
+
+def _in_name(query: str, name: str) -> bool:
+    """Every word of ``query`` (plurals tolerated) is a word of the product's name."""
+    words = [w.rstrip("s") for w in _terms(query) if len(w) > 2]
+    return bool(words) and all(w in name.casefold() for w in words)
 
 
 async def _named_product(turn: Turn) -> FocusItem | None:
