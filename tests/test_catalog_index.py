@@ -174,12 +174,15 @@ def test_another_embedder_re_embeds_everything(
     ChromaCatalog(_client(tmp_path), "products", first).index(subset)  # type: ignore[arg-type]
     same = ChromaCatalog(_client(tmp_path), "products", first)  # type: ignore[arg-type]
     assert same.index(subset).embedded == 0
+    before = _client(tmp_path).get_collection("products").metadata["revision"]
     other = _Renamed(embedder, "minilm:onnx-int8:default")
     stats = ChromaCatalog(_client(tmp_path), "products", other).index(subset)  # type: ignore[arg-type]
     assert (stats.embedded, stats.updated, other.calls) == (4, 4, 4)
     meta = _client(tmp_path).get_collection("products").metadata
     assert meta["embedder"] == "minilm:onnx-int8:default"
     assert embedder.identity.endswith(":torch:default")
+    # the search files (which hold the vectors) are a new revision, not the old one's kept
+    assert meta["revision"] != before
 
 
 # --------------------------------------------------------------------------- dense text

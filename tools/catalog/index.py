@@ -88,6 +88,11 @@ class IndexMixin:
             revision = str((col.metadata or {}).get("revision") or "")
             previous = files.load(self.files_dir, revision) if revision else None
             old = previous.stored() if previous is not None else self._stored(col)
+            # Search files whose vectors have another dimension (written for another embedder
+            # under the same revision by an older version): re-embed everything.
+            width = getattr(embedder, "dimension", None)
+            if previous is not None and isinstance(width, int):
+                new_vectors = new_vectors or previous.vectors.shape[1] != width
             if new_vectors:  # another embedder (maybe another dimension): start afresh
                 previous = None
                 self.client.delete_collection(self.collection_name)
@@ -128,7 +133,7 @@ class IndexMixin:
                 if before is not None and before[2] - keys:
                     clear[pid] = before[2] - keys
             stale = [pid for pid in old if pid not in wanted]
-            revision = _revision(hashes)
+            revision = _revision(hashes, str(identity or stored or ""))
             del old
 
             if added or retext or remeta or stale or new_vectors:
@@ -147,7 +152,10 @@ class IndexMixin:
                     embedder, col, wanted, kept, clear, builder, previous, added, retext, remeta,
                     unchanged, stale, batch_size, progress,
                 )  # fmt: skip
-                builder.write(files.revision_dir(self.files_dir, revision), revision)
+                target = files.revision_dir(self.files_dir, revision)
+                if new_vectors:  # files of this revision written with other vectors go
+                    shutil.rmtree(target, ignore_errors=True)
+                builder.write(target, revision)
             finally:
                 shutil.rmtree(builder.scratch, ignore_errors=True)
             info: dict[str, Any] = {

@@ -65,8 +65,12 @@ def product_metadata(product: Product) -> dict[str, Any]:
     return meta
 
 
-def _revision(hashes: Mapping[str, str]) -> str:
+def _revision(hashes: Mapping[str, str], embedder: str = "") -> str:
+    """The index revision: its products' hashes and the embedder of its vectors (the search
+    files of a revision hold vectors: another embedder's are another revision's)."""
     digest = hashlib.sha256()
+    if embedder:
+        digest.update(f"embedder\0{embedder}\n".encode())
     for pid in sorted(hashes):
         digest.update(f"{pid}\0{hashes[pid]}\n".encode())
     return digest.hexdigest()
