@@ -3,14 +3,14 @@ PostgreSQL (ownership, idempotency, gift card balance, recorded rows)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from decimal import Decimal
 
+import profile_dbs
 import pytest
 from factories import tiny_store
-from factories_profiles import HARBOR, HOME, NOW, profile_store
-from server_app import PgSchema, pg_available
+from factories_profiles import HARBOR, HOME, NOW
+from profile_dbs import world
 from shopagent.tools import changes as ch
 from shopagent.tools import functions as fn
 from shopagent.tools.change_rules import (
@@ -107,31 +107,7 @@ def test_cancel_reasons_table() -> None:
 
 
 # -- tools on both databases ---------------------------------------------------------------------
-_pg_why = pg_available()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request):
-    if request.param == "sqlite":
-        store = StoreDB.in_memory(profile_store())
-        yield store
-        store.close()
-        return
-    if _pg_why and not os.environ.get("CI"):
-        pytest.skip(_pg_why)
-    from shopagent.tools.store.pg import PgStoreDB
-
-    schema = PgSchema()
-    store = PgStoreDB(schema.url)
-    store.load(profile_store())
-    yield store
-    store.close()
-    schema.drop()
-
-
-def _world(db):
-    data = profile_store()
-    return StoreOrders(db), StorePolicy(data.policy, data.policy_docs)
+db = profile_dbs.db
 
 
 def test_profiles_are_stored(db) -> None:
@@ -143,7 +119,7 @@ def test_profiles_are_stored(db) -> None:
 
 
 def test_exchange_writes_once_and_charges_the_gift_card(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     check = ch.check_swap(
         orders,
         policy,
@@ -171,7 +147,7 @@ def test_exchange_writes_once_and_charges_the_gift_card(db) -> None:
 
 
 def test_exchange_ineligible_cases(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     today = NOW.date()
     out = ch.check_swap(
         orders, policy, ADA, "SA-100007", {"2": "J-500-L"}, None, today=today, exchange=True
@@ -195,7 +171,7 @@ def test_exchange_ineligible_cases(db) -> None:
 
 
 def test_another_customers_write_is_refused_in_sql(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     check = ch.check_swap(
         orders,
         policy,
@@ -212,7 +188,7 @@ def test_another_customers_write_is_refused_in_sql(db) -> None:
 
 
 def test_pending_item_swap_then_no_more_changes(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     check = ch.check_swap(
         orders,
         policy,
@@ -235,7 +211,7 @@ def test_pending_item_swap_then_no_more_changes(db) -> None:
 
 
 def test_address_and_payment_changes(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     check = ch.check_address(orders, policy, ADA, HARBOR, "SA-100008")
     assert check.eligible
     ch.do_change(orders, policy, ADA, check, now=NOW)
@@ -254,7 +230,7 @@ def test_address_and_payment_changes(db) -> None:
 
 
 def test_default_address_and_cancel_with_reason(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     check = ch.check_address(orders, policy, ADA, HARBOR)
     ch.do_change(orders, policy, ADA, check, now=NOW)
     ch.do_change(orders, policy, ADA, check, now=NOW)

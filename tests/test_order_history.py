@@ -3,13 +3,11 @@ PostgreSQL (only the verified customer's orders), and the graph with the scripte
 
 from __future__ import annotations
 
-import os
-
+import profile_dbs
 import pytest
 from factories import make_context
 from factories_profiles import NOW, profile_store
 from graph_common import Chat
-from server_app import PgSchema, pg_available
 from shopagent.agent.understanding.order_refs import asks_order_history
 from shopagent.tools import functions as fn
 from shopagent.tools.orders import StoreOrders
@@ -40,26 +38,7 @@ def test_history_phrases(text, history) -> None:
     assert asks_order_history(text) is history
 
 
-_pg_why = pg_available()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request):
-    if request.param == "sqlite":
-        store = StoreDB.in_memory(profile_store())
-        yield store
-        store.close()
-        return
-    if _pg_why and not os.environ.get("CI"):
-        pytest.skip(_pg_why)
-    from shopagent.tools.store.pg import PgStoreDB
-
-    schema = PgSchema()
-    store = PgStoreDB(schema.url)
-    store.load(profile_store())
-    yield store
-    store.close()
-    schema.drop()
+db = profile_dbs.db
 
 
 def test_only_own_orders_newest_first(db) -> None:

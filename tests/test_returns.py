@@ -5,19 +5,18 @@ status, the recorded action)."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import profile_dbs
 import pytest
 from factories import POLICY
 from factories_profiles import METHODS, NOW, profile_store
-from server_app import PgSchema, pg_available
+from profile_dbs import world
 from shopagent.agent.understanding.action_slots import action_intent, asked_for
 from shopagent.agent.understanding.return_picks import Unit, return_picks, wants_gift_card
 from shopagent.tools import changes as ch
 from shopagent.tools.orders import StoreOrders
-from shopagent.tools.policy import StorePolicy
 from shopagent.tools.results import OrderLine, OrderView, VerifiedCustomer
 from shopagent.tools.return_rules import refund_to, return_units
 from shopagent.tools.returns import check_returns
@@ -167,35 +166,11 @@ def test_gift_card_words() -> None:
 
 
 # -- the tools on both databases ----------------------------------------------------------------
-_pg_why = pg_available()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request):
-    if request.param == "sqlite":
-        store = StoreDB.in_memory(profile_store())
-        yield store
-        store.close()
-        return
-    if _pg_why and not os.environ.get("CI"):
-        pytest.skip(_pg_why)
-    from shopagent.tools.store.pg import PgStoreDB
-
-    schema = PgSchema()
-    store = PgStoreDB(schema.url)
-    store.load(profile_store())
-    yield store
-    store.close()
-    schema.drop()
-
-
-def _world(db):
-    data = profile_store()
-    return StoreOrders(db), StorePolicy(data.policy, data.policy_docs)
+db = profile_dbs.db
 
 
 def test_one_of_two_identical_units_and_the_kettle_in_one_write(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     today = NOW.date()
     check = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "3": 1}, today=today)
     assert check.eligible, check.reasons
@@ -219,7 +194,7 @@ def test_one_of_two_identical_units_and_the_kettle_in_one_write(db) -> None:
 
 
 def test_ineligible_and_foreign_returns_write_nothing(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     today = NOW.date()
     pending = check_returns(orders, policy, ADA, "SA-100008", {"1": 1, "2": 1}, today=today)
     assert not pending.eligible
@@ -239,7 +214,7 @@ def test_ineligible_and_foreign_returns_write_nothing(db) -> None:
 
 
 def test_the_locked_order_is_checked_again(db) -> None:
-    orders, policy = _world(db)
+    orders, policy = world(db)
     first = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "2": 1}, today=NOW.date())
     other = check_returns(orders, policy, ADA, "SA-100007", {"2": 1, "3": 1}, today=NOW.date())
     ch.do_change(orders, policy, ADA, first, now=NOW)
