@@ -4,21 +4,13 @@ the answer after it (from the tool results only; nothing is invented)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from shopagent.agent.answering.facts import Facts, money
+from shopagent.tools.results_changes import ChangeAction
 
 CHANGE_INTENTS = frozenset({"exchange_request", "modify_order", "change_address"})
-CHANGE_ACTIONS = frozenset(
-    {
-        "exchange_items",
-        "modify_items",
-        "modify_address",
-        "modify_payment",
-        "change_default_address",
-        "return_items",
-    }
-)
+CHANGE_ACTIONS = frozenset(get_args(ChangeAction))
 CHECK_TOOLS = frozenset({"check_exchange", "check_order_change", "check_return_items"})
 NOUNS = {
     "exchange_items": "exchange",
