@@ -38,3 +38,12 @@ class Chat:
 
 def names(state: dict) -> list[str]:
     return [c["name"] for c in state["tool_calls"]]
+
+
+def signed_in_chat(db: StoreDB, email: str, model, router, *, clock) -> Chat:
+    """A chat whose shopper is the store's customer with ``email``, signed in by the host."""
+    from factories import make_context
+    from shopagent.tools.orders import StoreOrders
+
+    customer = StoreOrders(db).customer_by_email(email)
+    return Chat(make_context(db, model, router, authenticated=customer, clock=clock))

@@ -4,9 +4,8 @@ confirmation interrupt states the exact change, yes writes once, no writes nothi
 from __future__ import annotations
 
 import pytest
-from factories import make_context
 from factories_profiles import NOW, profile_store
-from graph_common import Chat
+from graph_common import Chat, signed_in_chat
 from shopagent.tools.orders import StoreOrders
 from shopagent.tools.store.db import StoreDB
 
@@ -32,8 +31,7 @@ def db() -> StoreDB:
 
 
 def _as(db: StoreDB, email: str, model) -> Chat:
-    customer = StoreOrders(db).customer_by_email(email)
-    return Chat(make_context(db, model, ROUTER, authenticated=customer, clock=lambda: NOW))
+    return signed_in_chat(db, email, model, ROUTER, clock=lambda: NOW)
 
 
 async def test_exchange_states_the_change_and_writes_once(db, scripted_model) -> None:
