@@ -26,6 +26,18 @@ TOOLS = {
     "confirm_return",
     "propose_cancel",
     "confirm_cancel",
+    "propose_return_items",
+    "confirm_return_items",
+    "propose_exchange",
+    "confirm_exchange",
+    "propose_item_change",
+    "confirm_item_change",
+    "propose_shipping_address",
+    "confirm_shipping_address",
+    "propose_payment_change",
+    "confirm_payment_change",
+    "propose_default_address",
+    "confirm_default_address",
 }
 
 

@@ -214,15 +214,40 @@ def do_change(
             row, created = orders.apply(change)
         except KeyError as exc:
             raise ActionNotAllowed(f"{exc.args[0]} is not on your account") from None
-    after = orders.order(who.id, check.order_number) if check.order_number else None
+    return _done(orders, who.id, row, created, check.method_label)
+
+
+def recorded_change(
+    orders: OrderChanges,
+    customer: VerifiedCustomer | None,
+    key: str,
+    *,
+    method_label: str | None = None,
+) -> ChangeDone | None:
+    """The change recorded under ``key`` (an :func:`action_id`) for this customer, as a
+    replayed confirmation sees it (``created`` False); None when nothing was recorded."""
+    who = _customer(customer)
+    row = orders.action(who.id, key)
+    return None if row is None else _done(orders, who.id, row, False, method_label)
+
+
+def _done(
+    orders: OrderChanges,
+    customer_id: str,
+    row: dict[str, Any],
+    created: bool,
+    method_label: str | None,
+) -> ChangeDone:
+    number = row.get("order_number")
+    after = orders.order(customer_id, number) if number else None
     return ChangeDone(
         action_id=row["id"],
-        action=check.action,
-        order_number=check.order_number,
+        action=row["kind"],
+        order_number=number,
         status=row["status"],
         created=created,
         amount=Decimal(row["amount"]),
-        method_label=check.method_label,
+        method_label=method_label,
         order_status=after.status if after else None,
     )
 

@@ -2,10 +2,13 @@
 the confirm call presents the token back.
 
 A token is an HS256 JWT bound to the customer it was proposed for (``sub``), the action and
-its target, and the refund the shopper was shown; it expires after ``ttl_s``. Nothing is
-stored: any server process with the same key can check it, and replaying a confirm is
-harmless because the write tools are idempotent (the existing return or cancellation is
-returned, nothing new is written).
+its target, and the refund the shopper was shown; it expires after ``ttl_s``. A support
+action's token (exchange, order changes, multi-item return) also carries the checked change:
+its inputs (``chg``: swaps, picks, address, method...) and its ``action_id`` (``cid``, a
+digest of the exact change), so a confirm re-checks that very change and a token cannot
+stand for another. Nothing is stored: any server process with the same key can check it,
+and replaying a confirm is harmless because the write tools are idempotent (the existing
+return, cancellation or action is returned, nothing new is written).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import secrets
 import time
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 from pydantic import BaseModel, ConfigDict
+from shopagent.tools.results_changes import ChangeAction
 
 from shopagent.errors import ActionNotAllowed
 
@@ -27,7 +31,7 @@ AUDIENCE = "shopagent-mcp-confirmation"
 ALGORITHM = "HS256"
 DEFAULT_TTL_S = 15 * 60
 
-Action = Literal["start_return", "cancel_order"]
+Action = Literal["start_return", "cancel_order"] | ChangeAction
 
 
 class ConfirmationExpired(ActionNotAllowed):
@@ -54,6 +58,12 @@ class Proposed(BaseModel):
     condition: str | None = None
     refund_amount: Decimal
     expires_at: int
+    reason: str | None = None
+    """A cancellation's reason."""
+    change_id: str | None = None
+    """A support action's ``action_id``: the digest of the exact change proposed."""
+    change: dict[str, Any] | None = None
+    """A support action's inputs, to check it again on confirm."""
 
 
 def derive_key(secret: str | None) -> bytes:
@@ -79,10 +89,13 @@ class Confirmations:
         refund_amount: Decimal,
         sku: str | None = None,
         condition: str | None = None,
+        reason: str | None = None,
+        change_id: str | None = None,
+        change: dict[str, Any] | None = None,
     ) -> tuple[str, int]:
         """``(token, expires_at)`` for this exact change."""
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": customer_id,
             "aud": AUDIENCE,
             "iat": now,
@@ -94,6 +107,8 @@ class Confirmations:
             "cond": condition,
             "refund": str(refund_amount),
         }
+        extra = {"why": reason, "cid": change_id, "chg": change}
+        claims |= {k: v for k, v in extra.items() if v is not None}
         return jwt.encode(claims, self._key, algorithm=ALGORITHM), now + self.ttl_s
 
     def check(self, token: str, *, customer_id: str, action: Action) -> Proposed:
@@ -124,4 +139,7 @@ class Confirmations:
             condition=claims.get("cond"),
             refund_amount=Decimal(claims["refund"]),
             expires_at=int(claims["exp"]),
+            reason=claims.get("why"),
+            change_id=claims.get("cid"),
+            change=claims.get("chg"),
         )

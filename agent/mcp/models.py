@@ -1,5 +1,6 @@
-"""Results of the MCP propose tools. Everything else an MCP tool returns is the chat tools'
-own result model (``shopagent.tools.results``)."""
+"""Results of the MCP propose tools, and the structured arguments of the support actions.
+Everything else an MCP tool returns is the chat tools' own result model
+(``shopagent.tools.results``, ``shopagent.tools.results_changes``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from shopagent.tools.results import CancelEligibility, ReturnEligibility
+from shopagent.tools.results_changes import ChangeAction, ChangeCheck
 
 
 class _Proposal(BaseModel):
@@ -33,3 +35,34 @@ class CancelProposal(_Proposal):
 
     action: Literal["cancel_order"] = "cancel_order"
     change: CancelEligibility
+    reason: str | None = None
+
+
+class ChangeProposal(_Proposal):
+    """The exact support action the matching ``confirm_*`` would make: the items and their
+    new variants, price differences, the refund or charge and its payment method, the new
+    address; ``change_id`` is the id it will be recorded under."""
+
+    action: ChangeAction
+    change: ChangeCheck
+    change_id: str = Field(description="The change's id (a digest of exactly this change).")
+
+
+class ItemSwapArg(BaseModel):
+    """One order line and the variant it should become."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str = Field(min_length=1, max_length=64, description="From get_order's items.")
+    new_sku: str = Field(
+        min_length=1, max_length=200, description="Another variant of the same product."
+    )
+
+
+class ReturnPickArg(BaseModel):
+    """One order line and how many of its units go back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str = Field(min_length=1, max_length=64, description="From get_order's items.")
+    quantity: int = Field(1, ge=1, le=100)

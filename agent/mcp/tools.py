@@ -1,5 +1,10 @@
 """The MCP server: ShopAgent's chat tools as MCP tools (UCP names where one maps).
 
+This module is the one registration point: the catalog, policy and order tools, the one-item
+return and the cancellation are here; the support actions (exchange, order changes, default
+address) come from :mod:`.tools_changes`, multi-item returns from :mod:`.tools_returns`, and
+the protocol mapping table from :mod:`.mapping`.
+
 Every tool calls the same function the chat graph calls (``shopagent.tools.functions``) and
 returns its pydantic result, so ownership checks, the policy engine and idempotent writes are
 the chat's own. Writes take two calls: ``propose_*`` returns the exact change and a
@@ -16,12 +21,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 from shopagent.agent.answering.templates import cancel_question, return_question
+from shopagent.agent.graph.handlers.changes import with_reason
 from shopagent.agent.mcp.confirmations import Confirmations
 from shopagent.agent.mcp.deps import ToolDeps
 from shopagent.agent.mcp.errors import NotFound, guard
 from shopagent.agent.mcp.identity import Identity, signed_in
 from shopagent.agent.mcp.models import CancelProposal, ReturnProposal
+from shopagent.agent.mcp.tools_changes import register_changes
+from shopagent.agent.mcp.tools_returns import register_returns
 from shopagent.tools import functions as fn
+from shopagent.tools.change_rules import cancel_reason_problems
 from shopagent.tools.results import (
     CancelResult,
     ItemCondition,
@@ -46,9 +55,9 @@ DepsProvider = Callable[[], ToolDeps]
 INSTRUCTIONS = (
     "Shopping and customer-service tools of one store. Search with search_catalog, then "
     "get_product and check_price_stock for details and live price/stock. Order tools act "
-    "only for the signed-in shopper. Returns and cancellations take two steps: propose_* "
-    "shows the exact change; ask the shopper, and only after a clear yes call confirm_* "
-    "with the confirmation_token."
+    "only for the signed-in shopper. Returns, cancellations, exchanges and order changes "
+    "take two steps: propose_* shows the exact change; ask the shopper, and only after a "
+    "clear yes call the matching confirm_* with the confirmation_token."
 )
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -282,12 +291,23 @@ def build_server(
     async def propose_cancel(
         ctx: Context,
         order_number: Annotated[str, Field(min_length=1, max_length=64)],
+        reason: Annotated[
+            str | None,
+            Field(
+                max_length=100,
+                description="Why, one of the shop's cancel reasons, e.g. "
+                "'no longer needed', 'ordered by mistake'.",
+            ),
+        ] = None,
     ) -> CancelProposal:
         """Check whether the signed-in shopper's order can still be cancelled and propose it,
-        with the refund and a confirmation token. Nothing is written."""
+        with the refund, the reason and a confirmation token. Nothing is written."""
 
         async def run() -> CancelProposal:
             d, who = deps(), customer(ctx)
+            rules = d.policy.rules.actions
+            if problems := cancel_reason_problems(reason, rules):
+                raise ActionNotAllowed(problems[0], hint="omit reason or pass one of those")
             check = fn.check_cancel_eligibility(d.orders, who, order_number)
             if not check.eligible:
                 raise ActionNotAllowed(
@@ -299,10 +319,13 @@ def build_server(
                 action="cancel_order",
                 order_number=check.order_number,
                 refund_amount=check.refund_amount,
+                reason=reason,
             )
-            return CancelProposal(order_number=check.order_number,
-                                  question=cancel_question(check), change=check,
-                                  confirmation_token=token, expires_at=expires)  # fmt: skip
+            question = cancel_question(check)
+            return CancelProposal(order_number=check.order_number, reason=reason,
+                                  question=with_reason(question, reason) if reason else question,
+                                  change=check, confirmation_token=token,
+                                  expires_at=expires)  # fmt: skip
 
         return await guard(run, "propose_cancel")
 
@@ -322,10 +345,13 @@ def build_server(
                 confirmation_token, customer_id=who.id, action="cancel_order"
             )
             return fn.cancel_order(d.orders, who, proposed.order_number,
-                                   today=d.clock().date())  # fmt: skip
+                                   today=d.clock().date(), reason=proposed.reason,
+                                   rules=d.policy.rules.actions)  # fmt: skip
 
         return await guard(run, "confirm_cancel")
 
+    register_changes(server, deps, customer, confirmations)
+    register_returns(server, deps, customer, confirmations)
     return server
 
 
@@ -334,18 +360,3 @@ def _headers(ctx: Context) -> Mapping[str, str] | None:
         return ctx.headers
     except ValueError:  # no request (in-process use without a transport)
         return None
-
-
-TOOL_MAP: list[tuple[str, str, str]] = [
-    ("search_catalog", "search_products", "search_catalog"),
-    ("get_product", "get_product_details", "get_product"),
-    ("check_price_stock", "check_price_stock", "- (lookup_catalog is the closest)"),
-    ("get_return_policy", "lookup_return_policy", "-"),
-    ("list_orders", "get_order_status (no number)", "-"),
-    ("get_order", "get_order_status(order_number)", "get_order"),
-    ("propose_return", "check_return_eligibility", "-"),
-    ("confirm_return", "start_return", "-"),
-    ("propose_cancel", "check_cancel_eligibility", "-"),
-    ("confirm_cancel", "cancel_order", "-"),
-]
-"""MCP tool -> ShopAgent function -> UCP name (the README's table)."""

@@ -131,9 +131,13 @@ async def _swap(turn: Turn, number: str, exchange: bool) -> None:
 
 
 def _propose(turn: Turn, check: Any) -> None:
-    if check is None or not check.eligible:
-        return
-    turn.proposal = {
+    if check is not None and check.eligible:
+        turn.proposal = change_proposal(check)
+
+
+def change_proposal(check: Any) -> dict[str, Any]:
+    """The change waiting for a yes: exactly what ``change_order`` will write."""
+    return {
         "action": check.action,
         "order_number": check.order_number,
         "swaps": {s.item_id: s.new_sku for s in check.swaps},
@@ -244,7 +248,10 @@ async def cancel_with_reason(turn: Turn) -> None:
     await cancel_order(turn)
     reason = extract_cancel_reason(user_text(turn))
     if turn.proposal and reason:
-        question = turn.proposal["question"].replace(
-            " Shall I cancel it?", f" Reason: {reason}. Shall I cancel it?"
-        )
+        question = with_reason(turn.proposal["question"], reason)
         turn.proposal = {**turn.proposal, "reason": reason, "question": question}
+
+
+def with_reason(question: str, reason: str) -> str:
+    """The cancellation question with the shopper's reason stated."""
+    return question.replace(" Shall I cancel it?", f" Reason: {reason}. Shall I cancel it?")
