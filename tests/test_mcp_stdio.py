@@ -1,15 +1,20 @@
 """MCP over stdio: the SDK's client starts `shopagent mcp` as a subprocess, over a real home
-(SQLite store, Chroma index with MiniLM, the price/stock API on loopback)."""
+(SQLite store, Chroma index with MiniLM, the price/stock API on loopback). The store is the
+profile store (the tiny store plus payment methods, addresses and SA-100007/8) so the
+support actions run here too (tests/mcp_changes_common.py)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import mcp_changes_common as sc
 import pytest
-from factories import IN_WINDOW, tiny_store
+from factories import IN_WINDOW
+from factories_profiles import profile_store
 from mcp import Client, StdioServerParameters
 from shopagent.tools.catalog import open_catalog
 from shopagent.tools.store.db import StoreDB
@@ -28,7 +33,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("mcp-home")
     settings = Settings(home=root, model_cache_dir=REPO / "var" / "models")
     db = StoreDB(settings.database)
-    db.load(tiny_store())
+    db.load(profile_store())
     open_catalog(settings).index(list(db.products()))
     db.close()
     env = {
@@ -44,6 +49,18 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def params(env: dict[str, str], *args: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=[*CLI, *args], env=env, cwd=REPO)
+
+
+def store_of(env: dict[str, str]) -> StoreDB:
+    return StoreDB(Settings(home=Path(env["SHOPAGENT_HOME"])).database)
+
+
+@pytest.fixture
+def fresh(home: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A copy of the module's home: each test writes to its own store."""
+    root = tmp_path / "home"
+    shutil.copytree(home["SHOPAGENT_HOME"], root)
+    return {**home, "SHOPAGENT_HOME": str(root)}
 
 
 def returns_in(env: dict[str, str]) -> int:
@@ -104,3 +121,23 @@ def test_unknown_customer_is_a_clear_error(home: dict[str, str]) -> None:
     assert done.returncode == 2
     assert "nobody@example.com" in done.stderr and "fix:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_exchange_replay_and_tokens_bound_to_their_change(fresh: dict[str, str]) -> None:
+    db = store_of(fresh)
+    try:
+        async with Client(params(fresh, "--customer", ADA), read_timeout_seconds=120) as client:
+            await sc.token_of_one_change_confirms_no_other(client, db)
+            await sc.exchange_and_replay(client, db)
+    finally:
+        db.close()
+
+
+async def test_address_change_and_multi_item_return(fresh: dict[str, str]) -> None:
+    db = store_of(fresh)
+    try:
+        async with Client(params(fresh, "--customer", ADA), read_timeout_seconds=120) as client:
+            await sc.address_change(client, db)
+            await sc.multi_item_return(client, db)
+    finally:
+        db.close()
