@@ -8,18 +8,38 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from factories_profiles import HARBOR, profile_store
 from mcp.types import CallToolResult
 from server_app import TestServer
+from shopagent.tools.store.db import StoreDB
 from test_mcp_http import ADA, BEN, connect, returns_of
 
 # Ben's (C2) orders and what identifies them; Ada (C1) is the attacker
 BEN_ORDERS = ("SA-100003", "SA-100004")
 BEN_SECRETS = ("SA-100003", "SA-100004", "W-300", "J-500-M", "Ben Cruz", "ben@example.com")
+BEN_CARD = ("card-2", "Mastercard", "5555")  # Ben's saved card (profile store)
+# the support actions' propose tools, with arguments that would fit Ben's orders
+CHANGE_PROPOSALS = [
+    ("propose_exchange", {"items": [{"item_id": "1", "new_sku": "J-500-L"}]}),
+    ("propose_item_change", {"items": [{"item_id": "1", "new_sku": "J-500-L"}]}),
+    ("propose_shipping_address", {"address": HARBOR.model_dump(mode="json")}),
+    ("propose_payment_change", {"payment_method_id": "card-2"}),
+    ("propose_return_items", {"items": [{"item_id": "1", "quantity": 1}]}),
+    ("propose_cancel", {"reason": "ordered by mistake"}),
+]
 
 
 @pytest.fixture
 def server(tmp_path: Any) -> Iterator[TestServer]:
     srv = TestServer(tmp_path)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def profiles(tmp_path: Any) -> Iterator[TestServer]:
+    """The profile store: saved payment methods, addresses, Ada's SA-100007/8."""
+    srv = TestServer(tmp_path, db=StoreDB.in_memory(profile_store()))
     yield srv
     srv.close()
 
@@ -103,3 +123,58 @@ async def test_without_a_token_no_personal_data_at_all(server: TestServer) -> No
             assert result.is_error
             assert result.structured_content["error"]["code"] == "not_verified"
             assert_no_leak(result, asked="SA-100003")
+
+
+async def test_support_actions_never_reach_someone_elses_order(profiles: TestServer) -> None:
+    async with connect(profiles, shopper=ADA) as client:
+        for number in BEN_ORDERS:
+            for tool, args in CHANGE_PROPOSALS:
+                result = await client.call_tool(tool, {"order_number": number, **args})
+                assert result.is_error, (tool, text_of(result))
+                assert "confirmation_token" not in (result.structured_content or {})
+                assert_no_leak(result, asked=number)
+                missing = await client.call_tool(tool, {"order_number": "SA-999999", **args})
+                # the same answer as for an order that does not exist
+                same = text_of(missing).replace("SA-999999", number)
+                assert text_of(result) == same, (tool, text_of(result), same)
+        # Ben's saved card on Ada's own pending order
+        card = await client.call_tool(
+            "propose_payment_change", {"order_number": "SA-100008", "payment_method_id": "card-2"}
+        )
+    assert card.is_error
+    assert not any(s in text_of(card) for s in BEN_CARD[1:])
+    assert profiles.db.actions_of("C1") == profiles.db.actions_of("C2") == []
+    ben = profiles.db.order_of("C2", "SA-100003")
+    assert ben.status == "pending" and ben.shipping_address is None and not ben.cancel_reason
+
+
+async def test_a_support_action_token_is_refused_for_another_shopper(profiles: TestServer) -> None:
+    async with connect(profiles, shopper=BEN) as ben:
+        proposed = await ben.call_tool(
+            "propose_shipping_address",
+            {"order_number": "SA-100003", "address": HARBOR.model_dump(mode="json")},
+        )
+    assert not proposed.is_error, text_of(proposed)
+    token = proposed.structured_content["confirmation_token"]
+    async with connect(profiles, shopper=ADA) as ada:
+        for tool in ("confirm_shipping_address", "confirm_exchange", "confirm_cancel"):
+            stolen = await ada.call_tool(tool, {"confirmation_token": token})
+            assert stolen.is_error and stolen.structured_content["error"]["code"] == "not_allowed"
+            assert_no_leak(stolen, asked="")
+        listed = await ada.call_tool("list_orders", {})
+    numbers = {o["number"] for o in listed.structured_content["orders"]}
+    assert numbers == {"SA-100001", "SA-100002", "SA-100007", "SA-100008"}
+    assert profiles.db.order_of("C2", "SA-100003").shipping_address is None
+    assert profiles.db.actions_of("C2") == []
+
+
+async def test_without_a_token_no_support_action(profiles: TestServer) -> None:
+    async with connect(profiles) as client:
+        for tool, args in CHANGE_PROPOSALS:
+            result = await client.call_tool(tool, {"order_number": "SA-100003", **args})
+            assert result.structured_content["error"]["code"] == "not_verified"
+            assert_no_leak(result, asked="SA-100003")
+        home = await client.call_tool(
+            "propose_default_address", {"address": HARBOR.model_dump(mode="json")}
+        )
+    assert home.structured_content["error"]["code"] == "not_verified"
