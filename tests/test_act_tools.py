@@ -1,6 +1,8 @@
 """Tool-calling act mode through the whole graph, with a real OpenAI client against the
 loopback OpenAI-compatible server returning scripted tool calls: the happy path, a
-confirmed return, a wrong tool, hostile arguments, an endless loop, a malformed call."""
+confirmed return, a wrong tool, hostile arguments, an endless loop, a malformed call; on the
+profile store, the order history, a multi-item return and an address change the model
+proposes (written only after the yes), and a change left to the deterministic handler."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from factories import IN_WINDOW, make_context, tiny_store
+from factories_profiles import HARBOR, profile_store
 from langgraph.checkpoint.memory import InMemorySaver
 from openai_server import FakeOpenAI, serve_fake_openai
 from shopagent.agent.graph.nodes.act_tools import TOOLS
@@ -155,3 +158,90 @@ async def test_a_failing_tool_tells_the_model_what_failed_not_the_internals(
     told = sent_messages(server, 1)
     assert "The price/stock API did not answer in time or returned an error." in told
     assert "InMemoryInventory" not in told
+
+
+# -- the profile store: order history, multi-item returns, changes ---------------------------
+HISTORY = "which of my orders were delivered?"
+RETURN_TWO = "return the kettle and one jacket from order SA-100007"
+SHIP = "please ship my order SA-100008 to 42 Harbor Lane instead"
+PROFILE_ROUTES = {HISTORY: "order_status", RETURN_TWO: "return_request", SHIP: "modify_order"}
+
+
+@pytest.fixture
+def profile_db() -> StoreDB:
+    return StoreDB.in_memory(profile_store())
+
+
+@pytest.fixture
+def profile_agent(server: FakeOpenAI, profile_db: StoreDB) -> ShopAgent:
+    model = build_chat_model(
+        "openai:test", Settings(openai_base_url=server.url, openai_timeout_s=10)
+    )
+    context = make_context(profile_db, model, PROFILE_ROUTES, clock=lambda: IN_WINDOW,
+                           tool_calling_act=True, max_tool_calls=4)  # fmt: skip
+    return ShopAgent(context, InMemorySaver(), "openai:test")
+
+
+async def test_the_model_lists_the_order_history(
+    profile_agent: ShopAgent, server: FakeOpenAI
+) -> None:
+    server.tool_call("list_orders", {"statuses": ["delivered"]})
+    server.reply({"content": "done"})
+    result = await profile_agent.ask(HISTORY, customer_email=ADA)
+    (call,) = result.tool_calls
+    assert call["name"] == "get_order_status" and call["args"] == {"statuses": ["delivered"]}
+    assert [o["number"] for o in call["result"]["orders"]] == ["SA-100007", "SA-100002"]
+    assert "SA-100007" in result.answer and "SA-100001" not in result.answer
+    told = sent_messages(server, 1)
+    assert "SA-100007" in told and "SA-100003" not in told  # only Ada's orders
+
+
+async def test_a_multi_item_return_the_model_proposes_needs_the_yes(
+    profile_agent: ShopAgent, server: FakeOpenAI, profile_db: StoreDB
+) -> None:
+    server.tool_call(
+        "propose_return_items",
+        {"order_number": "SA-100007",
+         "items": [{"item_id": "1", "quantity": 1}, {"item_id": "2", "quantity": 1}]},
+    )  # fmt: skip
+    asked = await profile_agent.ask(RETURN_TWO, customer_email=ADA, thread_id="t2")
+    proposal = asked.confirmation
+    assert proposal and proposal["action"] == "return_items"
+    assert proposal["picks"] == {"1": 1, "2": 1} and proposal["refund_amount"] == "139.98"
+    assert profile_db.actions_of("C1") == []  # proposed, not written
+    done = await profile_agent.confirm("t2", True, customer_email=ADA)
+    assert done.tool_calls[-1]["name"] == "change_order" and done.tool_calls[-1]["ok"]
+    (row,) = profile_db.actions_of("C1", "SA-100007")
+    assert row["kind"] == "return_items"
+    assert profile_db.order_of("C1", "SA-100007").status == "return_requested"
+
+
+async def test_an_address_change_the_model_proposes_needs_the_yes(
+    profile_agent: ShopAgent, server: FakeOpenAI, profile_db: StoreDB
+) -> None:
+    server.tool_call(  # Ben's order first: refused, nothing proposed
+        "propose_item_change",
+        {"order_number": "SA-100003", "items": [{"item_id": "1", "new_sku": "W-300"}]},
+    )
+    address = HARBOR.model_dump(mode="json")
+    server.tool_call("propose_shipping_address", {"order_number": "SA-100008",
+                                                  "address": address}, call_id="c2")  # fmt: skip
+    asked = await profile_agent.ask(SHIP, customer_email=ADA, thread_id="t3")
+    assert asked.confirmation and asked.confirmation["action"] == "modify_address"
+    assert asked.confirmation["order_number"] == "SA-100008"
+    told = sent_messages(server, 1)
+    assert "Ben Cruz" not in told and "ThermaCup" not in told
+    assert profile_db.order_of("C1", "SA-100008").shipping_address != HARBOR
+    await profile_agent.confirm("t3", True, customer_email=ADA)
+    assert profile_db.order_of("C1", "SA-100008").shipping_address == HARBOR
+    assert profile_db.order_of("C2", "SA-100003").status == "pending"
+
+
+async def test_a_change_the_model_does_not_propose_is_left_to_the_handler(
+    profile_agent: ShopAgent, server: FakeOpenAI, profile_db: StoreDB
+) -> None:
+    server.reply({"content": "done"})  # the model calls no tool
+    asked = await profile_agent.ask(SHIP, customer_email=ADA)
+    assert asked.confirmation and asked.confirmation["action"] == "modify_address"
+    assert asked.confirmation["address"]["line1"] == "42 Harbor Lane"
+    assert profile_db.actions_of("C1") == []

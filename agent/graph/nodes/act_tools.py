@@ -1,9 +1,12 @@
 """act, tool-calling mode: a capable model picks the turn's tools, in a bounded loop.
 
-The model sees the same read tools the deterministic handlers call, and two propose tools
-for writes: ``propose_return`` / ``propose_cancel`` check eligibility and, when allowed, set
-the turn's proposal, which the confirm node puts to the shopper (a LangGraph interrupt).
-The model never writes: the write tools run only in confirm, after the shopper's yes.
+The model sees the same read tools the deterministic handlers call (and ``list_orders``, the
+order history by status), and propose tools for writes (:mod:`.act_proposals`: one-item and
+multi-item returns, cancellation, exchange, item, address and payment changes, the default
+address): they check eligibility and, when allowed, set the turn's proposal, which the confirm
+node puts to the shopper (a LangGraph interrupt). The model never writes: the write tools run
+only in confirm, after the shopper's yes. A change intent the model proposes nothing for is
+left to its deterministic handler.
 
 Every call runs through ``Turn.call`` with the verified customer of the state (never one
 the model names), so ownership checks, the policy engine and the answer verifier are the
@@ -23,14 +26,15 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from shopagent.agent.answering.templates import cancel_question
+from shopagent.agent.answering.change_templates import CHECK_TOOLS
 from shopagent.agent.graph.context import remaining
 from shopagent.agent.graph.handlers.catalog import _focus
-from shopagent.agent.graph.handlers.orders import return_proposal
 from shopagent.agent.graph.handlers.turn import Turn
+from shopagent.agent.graph.nodes.act_proposals import CHANGE_INTENTS, PROPOSE_TOOLS
 from shopagent.agent.graph.state import last_user_text
 from shopagent.tools import functions as fn
-from shopagent.tools.results import ItemCondition, SearchFilters, SearchResult
+from shopagent.tools.results import SearchFilters, SearchResult
+from shopagent.tools.store.schema import OrderStatus
 
 log = logging.getLogger("shopagent.tools")
 
@@ -65,32 +69,24 @@ class OrderArgs(_Args):
     order_number: str | None = Field(None, max_length=64, description="Omit for recent orders.")
 
 
-class ReturnArgs(_Args):
-    order_number: str = Field(min_length=1, max_length=64)
-    sku: str | None = Field(None, max_length=200)
-    condition: ItemCondition | None = None
+class OrdersArgs(_Args):
+    statuses: list[OrderStatus] | None = Field(
+        None, max_length=10, description="Only orders in these statuses; omit for all."
+    )
 
 
-class CancelArgs(_Args):
-    order_number: str = Field(min_length=1, max_length=64)
-
-
-TOOLS: dict[str, tuple[type[_Args], str]] = {
+TOOLS: dict[str, tuple[type[BaseModel], str]] = {
     "search_products": (SearchArgs, "Search the catalog; returns products with list prices."),
     "check_price_stock": (SkusArgs, "Live price and stock of SKUs."),
     "get_product_details": (ProductArgs, "A product's description, attributes and variants."),
     "lookup_return_policy": (PolicyArgs, "Return policy sections that answer a question."),
     "get_order_status": (OrderArgs, "The signed-in customer's order, or recent orders."),
-    "propose_return": (
-        ReturnArgs,
-        "Check a return of one item of the customer's order; when allowed, the customer is "
-        "asked to confirm it. Nothing is written without their yes.",
+    "list_orders": (
+        OrdersArgs,
+        "The signed-in customer's order history (newest first), optionally by status, with "
+        "each order's items (item_id) and totals.",
     ),
-    "propose_cancel": (
-        CancelArgs,
-        "Check whether the customer's order can be cancelled; when allowed, the customer is "
-        "asked to confirm it. Nothing is written without their yes.",
-    ),
+    **{name: (args, doc) for name, (args, doc, _) in PROPOSE_TOOLS.items()},
 }
 
 
@@ -104,6 +100,7 @@ MODEL_TOOL_INTENTS = frozenset(
         "order_status",
         "return_request",
         "cancel_order",
+        *CHANGE_INTENTS,
     }
 )
 """Intents whose tools the model picks (a handoff stays deterministic)."""
@@ -115,7 +112,13 @@ async def model_turn(turn: Turn, intents: list[str], state: Any) -> tuple[list[s
     if not set(intents) & MODEL_TOOL_INTENTS:
         return intents, state
     llm_calls, tokens = await act_with_tools(turn)
-    rest = [i for i in intents if i not in MODEL_TOOL_INTENTS]
+    checked = {c["name"] for c in turn.calls} & CHECK_TOOLS
+    rest = [
+        i
+        for i in intents
+        if i not in MODEL_TOOL_INTENTS
+        or (i in CHANGE_INTENTS and not turn.proposal and not checked)
+    ]
     spent = {
         "llm_calls": state.get("llm_calls", 0) + llm_calls,
         "tokens": state.get("tokens", 0) + tokens,
@@ -275,47 +278,13 @@ async def _orders(turn: Turn, a: OrderArgs) -> Any:
     )
 
 
-async def _propose_return(turn: Turn, a: ReturnArgs) -> Any:
-    ctx = turn.ctx
-    check = await turn.call(
-        "check_return_eligibility",
-        a.model_dump(mode="json", exclude_none=True),
-        lambda: fn.check_return_eligibility(
-            ctx.orders,
-            ctx.policy,
-            turn.customer,
-            a.order_number,
-            today=ctx.clock().date(),
-            sku=a.sku,
-            condition=a.condition,
-        ),
+async def _list_orders(turn: Turn, a: OrdersArgs) -> Any:
+    return await _call(
+        turn,
+        "get_order_status",
+        a,
+        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None, a.statuses),
     )
-    if check is None:
-        return turn.calls[-1]["result"]
-    if len(check.items) != 1:
-        return {"error": "name the item: pass sku", "skus": [i.sku for i in check.items]}
-    verdict = check.items[0]
-    if verdict.eligible:
-        turn.proposal = return_proposal(verdict, a.condition, turn.state.get("language"))
-    return {**_dump(check), "proposed": verdict.eligible}
-
-
-async def _propose_cancel(turn: Turn, a: CancelArgs) -> Any:
-    check = await turn.call(
-        "check_cancel_eligibility",
-        a.model_dump(mode="json"),
-        lambda: fn.check_cancel_eligibility(turn.ctx.orders, turn.customer, a.order_number),
-    )
-    if check is None:
-        return turn.calls[-1]["result"]
-    if check.eligible:
-        turn.proposal = {
-            "action": "cancel_order",
-            "order_number": check.order_number,
-            "refund_amount": str(check.refund_amount),
-            "question": cancel_question(check),
-        }
-    return {**_dump(check), "proposed": check.eligible}
 
 
 _RUNNERS: dict[str, Callable[[Turn, Any], Any]] = {
@@ -324,6 +293,6 @@ _RUNNERS: dict[str, Callable[[Turn, Any], Any]] = {
     "get_product_details": _details,
     "lookup_return_policy": _policy,
     "get_order_status": _orders,
-    "propose_return": _propose_return,
-    "propose_cancel": _propose_cancel,
+    "list_orders": _list_orders,
+    **{name: run for name, (_, _, run) in PROPOSE_TOOLS.items()},
 }
