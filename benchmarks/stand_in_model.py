@@ -14,7 +14,9 @@ What it answers:
 * the act step (the tool-calling mode's tools): reads the intent, the product in focus and
   the order number from the act prompt's context line and picks tools the way a careful model
   would: search, then price/stock or details of the top hit; the policy for policy
-  questions; the order tools; ``propose_return`` / ``propose_cancel`` for writes; then stops;
+  questions; the order tools; ``propose_return`` / ``propose_cancel`` for writes, and for a
+  message naming several items to return, the order's items then ``propose_return_items``
+  with the lines it names; then stops;
 * the answer (compose): copies the required facts of the prompt verbatim.
 """
 
@@ -35,6 +37,9 @@ TALKING = re.compile(r"Talking about: .* \(SKU (?P<sku>[^)]+)\)\.")
 ORDER = re.compile(r"Order mentioned: (?P<order>[^\s.]+)\.")
 REQUIRED = re.compile(r"copying names, prices.*?exactly:\n(?P<facts>.*?)\nYou may also use:", re.S)
 CONDITIONS = {"sealed": "unopened", "unopened": "unopened", "unused": "unused", "used": "used"}
+SEVERAL = {"and", "both", "everything", "all"}
+"""Words of a message that names several items to return."""
+COMMON = {"the", "and", "from", "order", "return", "both", "my", "a", "of", "to", "please"}
 
 
 class StandIn:
@@ -106,16 +111,41 @@ def _next_step(
         if intent == "order_status" or not order:
             args = {"order_number": order} if order else {}
             return None if names else ("get_order_status", args)
+        words = set(re.findall(r"[a-z]+", text.casefold()))
+        if intent == "return_request" and words & SEVERAL and names in ([], ["get_order_status"]):
+            return _several(order, words, done)
         if names:
             return None
         if intent == "cancel_order":
             return ("propose_cancel", {"order_number": order})
         args: dict[str, Any] = {"order_number": order}
-        words = set(re.findall(r"[a-z]+", text.casefold()))
         if condition := next((c for w, c in CONDITIONS.items() if w in words), None):
             args["condition"] = condition
         return ("propose_return", args)
     return None
+
+
+def _several(order: str, words: set[str], done: list[tuple[str, Any]]) -> tuple[str, Any] | None:
+    """A return of several items: look the order up, then propose the lines the message
+    names (every line for "everything"/"all"; both units of a named line for "both")."""
+    if not done:
+        return ("get_order_status", {"order_number": order})
+    orders = (done[-1][1] or {}).get("orders") or []
+    lines = orders[0]["items"] if orders else []
+    named = [
+        line for line in lines
+        if words & {"everything", "all"}
+        or set(re.findall(r"[a-z]+", line["name"].casefold())) & (words - COMMON)
+    ]  # fmt: skip
+    if len(named) < 2 and not any(line["quantity"] > 1 for line in named):
+        return ("propose_return", {"order_number": order})  # one item after all
+    items = [{"item_id": line["item_id"], "quantity": line["quantity"]} for line in named]
+    args: dict[str, Any] = {"order_number": order, "items": items}
+    if condition := next((c for w, c in CONDITIONS.items() if w in words), None):
+        args["condition"] = condition
+    if {"gift", "card"} <= words:
+        args["refund_to_gift_card"] = True
+    return ("propose_return_items", args)
 
 
 def _compose(messages: list[dict[str, Any]]) -> str:
