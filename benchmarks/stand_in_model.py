@@ -14,9 +14,9 @@ What it answers:
 * the act step (the tool-calling mode's tools): reads the intent, the product in focus and
   the order number from the act prompt's context line and picks tools the way a careful model
   would: search, then price/stock or details of the top hit; the policy for policy
-  questions; the order tools; ``propose_return`` / ``propose_cancel`` for writes, and for a
-  message naming several items to return, the order's items then ``propose_return_items``
-  with the lines it names; then stops;
+  questions; the order tools (``list_orders`` for the history); ``propose_return`` /
+  ``propose_cancel`` for writes, and for a message naming several items to return, the
+  order's items then ``propose_return_items`` with the lines it names; then stops;
 * the answer (compose): copies the required facts of the prompt verbatim.
 """
 
@@ -37,6 +37,8 @@ TALKING = re.compile(r"Talking about: .* \(SKU (?P<sku>[^)]+)\)\.")
 ORDER = re.compile(r"Order mentioned: (?P<order>[^\s.]+)\.")
 REQUIRED = re.compile(r"copying names, prices.*?exactly:\n(?P<facts>.*?)\nYou may also use:", re.S)
 CONDITIONS = {"sealed": "unopened", "unopened": "unopened", "unused": "unused", "used": "used"}
+HISTORY = re.compile(r"\b(history|all (?:of )?my orders|my orders|list .*orders)\b", re.I)
+"""A message asking for the order history rather than one order."""
 SEVERAL = {"and", "both", "everything", "all"}
 """Words of a message that names several items to return."""
 COMMON = {"the", "and", "from", "order", "return", "both", "my", "a", "of", "to", "please"}
@@ -108,6 +110,8 @@ def _next_step(
     if intent == "return_policy":
         return None if names else ("lookup_return_policy", {"question": text[:300]})
     if intent in {"order_status", "return_request", "cancel_order"}:
+        if intent == "order_status" and not order and HISTORY.search(text):
+            return None if names else ("list_orders", {})
         if intent == "order_status" or not order:
             args = {"order_number": order} if order else {}
             return None if names else ("get_order_status", args)

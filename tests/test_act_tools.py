@@ -161,7 +161,7 @@ async def test_a_failing_tool_tells_the_model_what_failed_not_the_internals(
 
 
 # -- the profile store: order history, multi-item returns, changes ---------------------------
-HISTORY = "which of my orders were delivered?"
+HISTORY = "show me my order history"
 RETURN_TWO = "return the kettle and one jacket from order SA-100007"
 SHIP = "please ship my order SA-100008 to 42 Harbor Lane instead"
 PROFILE_ROUTES = {HISTORY: "order_status", RETURN_TWO: "return_request", SHIP: "modify_order"}
@@ -185,15 +185,18 @@ def profile_agent(server: FakeOpenAI, profile_db: StoreDB) -> ShopAgent:
 async def test_the_model_lists_the_order_history(
     profile_agent: ShopAgent, server: FakeOpenAI
 ) -> None:
-    server.tool_call("list_orders", {"statuses": ["delivered"]})
+    server.tool_call("list_orders", {})
+    server.tool_call("list_orders", {"customer_id": "C2"}, call_id="c2")  # refused, not run
     server.reply({"content": "done"})
     result = await profile_agent.ask(HISTORY, customer_email=ADA)
     (call,) = result.tool_calls
-    assert call["name"] == "get_order_status" and call["args"] == {"statuses": ["delivered"]}
-    assert [o["number"] for o in call["result"]["orders"]] == ["SA-100007", "SA-100002"]
-    assert "SA-100007" in result.answer and "SA-100001" not in result.answer
-    told = sent_messages(server, 1)
-    assert "SA-100007" in told and "SA-100003" not in told  # only Ada's orders
+    assert call["name"] == "list_orders" and call["ok"] and call["result"]["count"] == 4
+    mine = ["SA-100008", "SA-100001", "SA-100007", "SA-100002"]
+    assert [o["number"] for o in call["result"]["orders"]] == mine
+    assert all(number in result.answer for number in mine)
+    told = sent_messages(server, 2)
+    assert "SA-100007" in told and "extra" in told.lower()
+    assert "SA-100003" not in told and "Ben Cruz" not in told  # only Ada's orders
 
 
 async def test_a_multi_item_return_the_model_proposes_needs_the_yes(

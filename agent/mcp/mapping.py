@@ -6,7 +6,7 @@ TOOL_MAP: list[tuple[str, str, str]] = [
     ("get_product", "get_product_details", "get_product"),
     ("check_price_stock", "check_price_stock", "- (lookup_catalog is the closest)"),
     ("get_return_policy", "lookup_return_policy", "-"),
-    ("list_orders", "get_order_status (no number)", "-"),
+    ("list_orders", "list_orders (order history)", "-"),
     ("get_order", "get_order_status(order_number)", "get_order"),
     ("propose_return", "check_return_eligibility", "-"),
     ("confirm_return", "start_return", "-"),

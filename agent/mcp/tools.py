@@ -34,7 +34,7 @@ from shopagent.tools.change_rules import cancel_reason_problems
 from shopagent.tools.results import (
     CancelResult,
     ItemCondition,
-    OrderStatusResult,
+    OrderHistoryResult,
     OrderView,
     PolicyResult,
     PriceStockResult,
@@ -174,15 +174,13 @@ def build_server(
     @server.tool(annotations=READ)
     async def list_orders(
         ctx: Context,
-        statuses: Annotated[
-            list[str] | None,
-            Field(max_length=10, description="Only these statuses, e.g. ['delivered']."),
-        ] = None,
-    ) -> OrderStatusResult:
-        """The signed-in shopper's recent orders (newest first, at most 5)."""
+        limit: Annotated[int, Field(ge=1, le=50, description="How many orders at most.")] = 20,
+    ) -> OrderHistoryResult:
+        """The signed-in shopper's order history, newest first: number, date, status, units
+        and total of each order (`count`: how many there are). get_order has the items."""
 
-        async def run() -> OrderStatusResult:
-            return fn.get_order_status(deps().orders, customer(ctx), statuses=statuses)
+        async def run() -> OrderHistoryResult:
+            return fn.list_orders(deps().orders, customer(ctx), limit)
 
         return await guard(run, "list_orders")
 

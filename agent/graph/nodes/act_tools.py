@@ -1,7 +1,7 @@
 """act, tool-calling mode: a capable model picks the turn's tools, in a bounded loop.
 
-The model sees the same read tools the deterministic handlers call (and ``list_orders``, the
-order history by status), and propose tools for writes (:mod:`.act_proposals`: one-item and
+The model sees the same read tools the deterministic handlers call (``list_orders`` is the
+order history), and propose tools for writes (:mod:`.act_proposals`: one-item and
 multi-item returns, cancellation, exchange, item, address and payment changes, the default
 address): they check eligibility and, when allowed, set the turn's proposal, which the confirm
 node puts to the shopper (a LangGraph interrupt). The model never writes: the write tools run
@@ -34,7 +34,6 @@ from shopagent.agent.graph.nodes.act_proposals import CHANGE_INTENTS, PROPOSE_TO
 from shopagent.agent.graph.state import last_user_text
 from shopagent.tools import functions as fn
 from shopagent.tools.results import SearchFilters, SearchResult
-from shopagent.tools.store.schema import OrderStatus
 
 log = logging.getLogger("shopagent.tools")
 
@@ -69,10 +68,8 @@ class OrderArgs(_Args):
     order_number: str | None = Field(None, max_length=64, description="Omit for recent orders.")
 
 
-class OrdersArgs(_Args):
-    statuses: list[OrderStatus] | None = Field(
-        None, max_length=10, description="Only orders in these statuses; omit for all."
-    )
+class HistoryArgs(_Args):
+    """No arguments: the signed-in customer's history."""
 
 
 TOOLS: dict[str, tuple[type[BaseModel], str]] = {
@@ -82,9 +79,9 @@ TOOLS: dict[str, tuple[type[BaseModel], str]] = {
     "lookup_return_policy": (PolicyArgs, "Return policy sections that answer a question."),
     "get_order_status": (OrderArgs, "The signed-in customer's order, or recent orders."),
     "list_orders": (
-        OrdersArgs,
-        "The signed-in customer's order history (newest first), optionally by status, with "
-        "each order's items (item_id) and totals.",
+        HistoryArgs,
+        "The signed-in customer's order history, newest first: number, date, status, units "
+        "and total of every order (get_order_status has an order's items).",
     ),
     **{name: (args, doc) for name, (args, doc, _) in PROPOSE_TOOLS.items()},
 }
@@ -278,12 +275,9 @@ async def _orders(turn: Turn, a: OrderArgs) -> Any:
     )
 
 
-async def _list_orders(turn: Turn, a: OrdersArgs) -> Any:
+async def _list_orders(turn: Turn, a: HistoryArgs) -> Any:
     return await _call(
-        turn,
-        "get_order_status",
-        a,
-        lambda: fn.get_order_status(turn.ctx.orders, turn.customer, None, a.statuses),
+        turn, "list_orders", a, lambda: fn.list_orders(turn.ctx.orders, turn.customer)
     )
 
 
