@@ -141,12 +141,12 @@ def _several(order: str, words: set[str], done: list[tuple[str, Any]]) -> tuple[
         if words & {"everything", "all"}
         or set(re.findall(r"[a-z]+", line["name"].casefold())) & (words - COMMON)
     ]  # fmt: skip
-    if len(named) < 2 and not any(line["quantity"] > 1 for line in named):
-        return ("propose_return", {"order_number": order})  # one item after all
-    items = [{"item_id": line["item_id"], "quantity": line["quantity"]} for line in named]
-    args: dict[str, Any] = {"order_number": order, "items": items}
+    args: dict[str, Any] = {"order_number": order}
     if condition := next((c for w, c in CONDITIONS.items() if w in words), None):
         args["condition"] = condition
+    if len(named) < 2 and not any(line["quantity"] > 1 for line in named):
+        return ("propose_return", args)  # one item after all
+    args["items"] = [{"item_id": line["item_id"], "quantity": line["quantity"]} for line in named]
     if {"gift", "card"} <= words:
         args["refund_to_gift_card"] = True
     return ("propose_return_items", args)
