@@ -114,3 +114,25 @@ async def test_cancel_with_a_reason(server: TestServer) -> None:
     assert done["cancelled"] is True
     order = server.db.order_of("C1", "SA-100008")
     assert order.status == "cancelled" and order.cancel_reason == "ordered by mistake"
+
+
+async def test_a_replayed_item_change_returns_the_recorded_change(server: TestServer) -> None:
+    """After the swap the order's line is the new variant, so the re-check finds no change to
+    make: the replay is answered from the recorded action, nothing is written twice."""
+    async with connect(server, shopper=ADA) as client:
+        proposed = sc.ok(
+            await client.call_tool(
+                "propose_item_change",
+                {"order_number": "SA-100008", "items": [{"item_id": "1", "new_sku": "K-100-BLU"}]},
+            )
+        )
+        assert proposed["change"]["amount"] == "3.00"
+        token = {"confirmation_token": proposed["confirmation_token"]}
+        first = sc.ok(await client.call_tool("confirm_item_change", token))
+        replay = sc.ok(await client.call_tool("confirm_item_change", token))
+    assert first["created"] is True and replay["created"] is False
+    assert replay["action_id"] == first["action_id"] == proposed["change_id"]
+    order = server.db.order_of("C1", "SA-100008")
+    assert [i.sku for i in order.items] == ["K-100-BLU", "J-500-M"] and order.modified
+    assert [p.amount for p in order.payments if p.purpose == "difference"] == [Decimal("3.00")]
+    assert len(sc.actions(server.db, "SA-100008")) == 1
