@@ -57,6 +57,7 @@ class Proposed(BaseModel):
     sku: str | None = None
     condition: str | None = None
     refund_amount: Decimal
+    """The refund shown; for a support action its signed amount (> 0 charged, < 0 refunded)."""
     expires_at: int
     reason: str | None = None
     """A cancellation's reason."""

@@ -117,7 +117,7 @@ def confirm(
         return done
     if ch.action_id(who.id, fresh) != proposed.change_id or fresh.amount != proposed.refund_amount:
         raise ActionNotAllowed(
-            "the change is no longer the one proposed (the order or a price changed)",
+            "the change is no longer the one proposed (the order, a price or the stock changed)",
             hint=f"call {NAMES[action][0]} again and confirm the new token",
         )
     return ch.do_change(deps.orders, deps.policy, who, fresh, now=now)
