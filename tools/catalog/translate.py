@@ -138,3 +138,21 @@ def translate(query: str, vocab: Container[str]) -> str | None:
             if hits and (best is None or hits > best[1]):
                 best = (text, hits)
     return best[0] if best else None
+
+
+def _glossary_word(word: str) -> bool:
+    return any(word in g.words for g in glossaries())
+
+
+def unread(rendering: str, vocab: Container[str]) -> bool:
+    """Whether ``rendering`` (a query as :func:`translate` rendered it) keeps words of another
+    language that the catalog does not index and no glossary knows: CJK characters, or latin
+    words of three or more letters none of whose tokens the catalog indexes ("yute",
+    "esmaltado"). BM25 then reads only part of the request."""
+    if _CJK_RUN.search(rendering) is not None:
+        return True
+    for word in re.findall(r"[^\W\d_]{3,}", _fold(rendering)):
+        tokens = tokenize(word)
+        if tokens and not any(t in vocab for t in tokens) and not _glossary_word(word):
+            return True
+    return False
