@@ -75,6 +75,10 @@ def test_a_rendering_that_keeps_foreign_words_is_unread() -> None:
     assert not unread("insulated water bottle", vocab)
     assert not unread("webcam para de", vocab)
     assert translate("alfombra de yute", vocab) == "rug yute"
+    # A Chinese catalog reads its own characters: only runs it does not index are left over.
+    chinese = vocab | set(tokenize("保温杯"))
+    assert not unread("保温杯 insulated", chinese)
+    assert unread("保温杯 炉", chinese)
 
 
 def test_an_unread_rendering_weighs_bm25_less(catalog: ChromaCatalog) -> None:

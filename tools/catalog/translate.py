@@ -146,12 +146,15 @@ def _glossary_word(word: str) -> bool:
 
 def unread(rendering: str, vocab: Container[str]) -> bool:
     """Whether ``rendering`` (a query as :func:`translate` rendered it) keeps words of another
-    language that the catalog does not index and no glossary knows: CJK characters, or latin
-    words of three or more letters none of whose tokens the catalog indexes ("yute",
+    language that the catalog does not index and no glossary knows: a CJK run none of whose
+    characters or bigrams the catalog indexes (a Chinese catalog reads its own words), or a
+    latin word of three or more letters none of whose tokens it indexes ("yute",
     "esmaltado"). BM25 then reads only part of the request."""
-    if _CJK_RUN.search(rendering) is not None:
-        return True
-    for word in re.findall(r"[^\W\d_]{3,}", _fold(rendering)):
+    for run in re.findall(f"[{_CJK_CLASS}]+", rendering):
+        if not any(t in vocab for t in tokenize(run)):
+            return True
+    latin = re.sub(f"[{_CJK_CLASS}]+", " ", rendering)
+    for word in re.findall(r"[^\W\d_]{3,}", _fold(latin)):
         tokens = tokenize(word)
         if tokens and not any(t in vocab for t in tokens) and not _glossary_word(word):
             return True
