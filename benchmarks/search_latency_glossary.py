@@ -3,9 +3,12 @@ search latency over the English relevance queries with and without it, in one pr
 index, rounds interleaved so machine load hits both alike.
 
     .venv/bin/python benchmarks/search_latency_glossary.py [--embedder aligned] [--rounds 5]
+        [--compare glossary|unread]
 
 Prints median and p95 ms per query for each, and how many English queries the glossary
 rewrote at all (a query whose every word the catalog indexes is searched as written).
+``--compare unread`` times the search with and without the check of a partly rendered query
+(:func:`~shopagent.tools.catalog.translate.unread`, issue 16) instead.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--embedder", default="aligned")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--compare", choices=("glossary", "unread"), default="glossary")
     args = parser.parse_args(argv)
 
     from shopagent.agent.understanding.search_request import parse_search_request
     from shopagent.tools.catalog import facets as catalog_facets
     from shopagent.tools.catalog import search as catalog_search
-    from shopagent.tools.catalog.translate import translate
+    from shopagent.tools.catalog.translate import translate, unread
     from shopagent.tools.embeddings import make_embedder
     from shopagent.tools.store.generate import generate_store
 
@@ -57,24 +61,29 @@ def main(argv: list[str] | None = None) -> int:
     parsed = [parse_search_request(q.text, **facets) for q in load_queries(QUERIES, data.products)]
     vocab = catalog._current()[1].files.vocab
     rewritten = sum(translate(p.query, vocab) is not None for p in parsed)
-    off = lambda query, vocab: None  # noqa: E731
-    timings: dict[str, list[float]] = {"with glossary": [], "without": []}
+    # The switched function, its real version and its "off" stand-in.
+    attr, real = ("translate", translate) if args.compare == "glossary" else ("unread", unread)
+    off = (lambda query, vocab: None) if args.compare == "glossary" else (lambda text, vocab: False)
+    on_name = f"with {args.compare}"
+    timings: dict[str, list[float]] = {on_name: [], "without": []}
     for p in parsed:  # warm caches
         catalog.search(p.query, filters=p.filters, k=10)
     for round_ in range(args.rounds):
-        order = [("with glossary", translate), ("without", off)]
+        order = [(on_name, real), ("without", off)]
         for name, fn in order if round_ % 2 else order[::-1]:
-            catalog_search.translate = fn
+            setattr(catalog_search, attr, fn)
             for p in parsed:
                 started = time.perf_counter()
                 catalog.search(p.query, filters=p.filters, k=10)
                 timings[name].append((time.perf_counter() - started) * 1000)
-    catalog_search.translate = translate
+    setattr(catalog_search, attr, real)
     print(f"{len(parsed)} English queries, {rewritten} rewritten by the glossary")
     for name, values in timings.items():
         values.sort()
         p95 = values[int(0.95 * (len(values) - 1))]
-        print(f"{name:14} median {statistics.median(values):.2f} ms  p95 {p95:.2f} ms")
+        print(f"{name:16} median {statistics.median(values):.2f} ms  p95 {p95:.2f} ms")
+    medians = [statistics.median(v) for v in timings.values()]
+    print(f"median ratio (with / without): {medians[0] / medians[1]:.3f}")
     return 0
 
 

@@ -14,7 +14,7 @@ import catalog_common
 from catalog_common import _ids
 from shopagent.tools.catalog import ChromaCatalog
 from shopagent.tools.catalog.text import tokenize
-from shopagent.tools.catalog.translate import glossaries, translate
+from shopagent.tools.catalog.translate import glossaries, translate, unread
 
 embedder = catalog_common.embedder
 products = catalog_common.products
@@ -63,3 +63,31 @@ def test_a_foreign_query_finds_the_english_product_by_its_words(
 ) -> None:
     hits = catalog.search(query, k=3, method="bm25")
     assert hits and hits[0].product_id == expected, (query, _ids(hits))
+
+
+def test_a_rendering_that_keeps_foreign_words_is_unread() -> None:
+    """What the glossary left in another language (a CJK character, a latin word the catalog
+    lacks that no glossary knows) makes BM25's reading partial; the glossary's dropped
+    function words ("para", "de") and the catalog's own words do not."""
+    vocab = ENGLISH | {"rug", "boot", "webcam"}
+    assert unread("rug yute", vocab)
+    assert unread("切 尔 西 短 boots", vocab)
+    assert not unread("insulated water bottle", vocab)
+    assert not unread("webcam para de", vocab)
+    assert translate("alfombra de yute", vocab) == "rug yute"
+    # A Chinese catalog reads its own characters: only runs it does not index are left over.
+    chinese = vocab | set(tokenize("保温杯"))
+    assert not unread("保温杯 insulated", chinese)
+    assert unread("保温杯 炉", chinese)
+
+
+def test_an_unread_rendering_weighs_bm25_less(catalog: ChromaCatalog) -> None:
+    """A partly rendered query fuses BM25 at UNREAD_LEXICAL_WEIGHT: the dense side's first
+    candidate keeps more of the fused score than with a fully rendered query."""
+    from shopagent.tools.catalog import config
+
+    assert 0 < config.UNREAD_LEXICAL_WEIGHT < 1
+    full = catalog.search("saco de dormir", k=3)
+    partial = catalog.search("saco de dormir zorblax", k=3)
+    assert full and partial and partial[0].product_id == full[0].product_id == "o-sleeping-bag"
+    assert partial[0].score < full[0].score

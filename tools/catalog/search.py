@@ -22,6 +22,7 @@ from shopagent.tools.catalog.config import (
     PARTIAL_LEXICAL_WEIGHT,
     RRF_K,
     SORT_POOL,
+    UNREAD_LEXICAL_WEIGHT,
     WEAK_DENSE_WEIGHT,
     Fusion,
     Method,
@@ -33,7 +34,7 @@ from shopagent.tools.catalog.fusion import FusionMixin
 from shopagent.tools.catalog.hits import _head, _hit
 from shopagent.tools.catalog.index import IndexMixin
 from shopagent.tools.catalog.snapshot import PRODUCT_CACHE, _Snapshot
-from shopagent.tools.catalog.translate import translate
+from shopagent.tools.catalog.translate import translate, unread
 from shopagent.tools.results import ProductHit, SearchFilters
 from shopagent.tools.store.schema import Product, Variant
 
@@ -219,6 +220,10 @@ class ChromaCatalog(IndexMixin, LexicalMixin, FusionMixin):
             lexical, bm25 = self._lexical(snap, terms, mask, gate, depth)
 
         weights = self._weights(snap, terms, dense, similarity, lexical)
+        if english is not None and unread(english, snap.files.vocab):
+            # BM25 read only part of the request (words in another language are left): they
+            # count as words its candidates lack.
+            weights = (weights[0], min(weights[1], UNREAD_LEXICAL_WEIGHT))
         fused = self._fuse((dense, similarity), (lexical, bm25), weights)
         matched = snap.files.matched(terms, list(fused))
         if method == "hybrid" and self.full_match_bonus and len(set(terms)) >= 2:

@@ -138,3 +138,24 @@ def translate(query: str, vocab: Container[str]) -> str | None:
             if hits and (best is None or hits > best[1]):
                 best = (text, hits)
     return best[0] if best else None
+
+
+def _glossary_word(word: str) -> bool:
+    return any(word in g.words for g in glossaries())
+
+
+def unread(rendering: str, vocab: Container[str]) -> bool:
+    """Whether ``rendering`` (a query as :func:`translate` rendered it) keeps words of another
+    language that the catalog does not index and no glossary knows: a CJK run none of whose
+    characters or bigrams the catalog indexes (a Chinese catalog reads its own words), or a
+    latin word of three or more letters none of whose tokens it indexes ("yute",
+    "esmaltado"). BM25 then reads only part of the request."""
+    for run in re.findall(f"[{_CJK_CLASS}]+", rendering):
+        if not any(t in vocab for t in tokenize(run)):
+            return True
+    latin = re.sub(f"[{_CJK_CLASS}]+", " ", rendering)
+    for word in re.findall(r"[^\W\d_]{3,}", _fold(latin)):
+        tokens = tokenize(word)
+        if tokens and not any(t in vocab for t in tokens) and not _glossary_word(word):
+            return True
+    return False
