@@ -101,3 +101,25 @@ async def test_cancel_with_reason(db, scripted_model) -> None:
     assert proposal["reason"] == "ordered by mistake"
     await chat.say("yes")
     assert StoreOrders(db).order("C1", "SA-100008").cancel_reason == "ordered by mistake"
+
+
+async def test_an_exchange_asked_for_a_pending_order_is_an_item_change(db, scripted_model) -> None:
+    """The router may take "swap the kettle in my order N for the blue one" for an exchange;
+    an order not shipped yet has its items changed instead (an exchange needs a delivery)."""
+    swap = "swap the kettle in my order SA-100008 for the blue one"
+    chat = signed_in_chat(
+        db,
+        "ada@example.com",
+        scripted_model([]),
+        {**ROUTER, swap: "exchange_request"},
+        clock=lambda: NOW,
+    )
+    state = await chat.say(swap)
+    (proposal,) = state["interrupts"]
+    assert proposal["action"] == "modify_items" and proposal["swaps"] == {"1": "K-100-BLU"}
+    await chat.say("yes")
+    order = StoreOrders(db).order("C1", "SA-100008")
+    assert order.status == "pending" and order.items[0].sku == "K-100-BLU" and order.modified
+    # a delivered order's exchange stays an exchange
+    state = await chat.say(EXCHANGE)
+    assert state["interrupts"][0]["action"] == "exchange_items"
