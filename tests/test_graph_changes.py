@@ -123,3 +123,25 @@ async def test_an_exchange_asked_for_a_pending_order_is_an_item_change(db, scrip
     # a delivered order's exchange stays an exchange
     state = await chat.say(EXCHANGE)
     assert state["interrupts"][0]["action"] == "exchange_items"
+
+
+async def test_several_actions_in_one_thread_never_hand_over(db, scripted_model) -> None:
+    """Each proposed or made change helps the shopper: a fourth action in the same thread is
+    proposed, not passed to a person (unhelpful turns count towards a handoff)."""
+    payment = "pay for order SA-100008 with my paypal"
+    router = {**ROUTER, payment: "modify_order"}
+    chat = signed_in_chat(db, "ada@example.com", scripted_model([]), router, clock=lambda: NOW)
+    for ask in (EXCHANGE, SHIP, DEFAULT):
+        state = await chat.say(ask)
+        assert state["interrupts"], state["answer"]
+        await chat.say("yes")
+    state = await chat.say(payment)
+    assert [c["name"] for c in state["tool_calls"]][-1] == "check_order_change", state["answer"]
+    assert state["interrupts"][0]["action"] == "modify_payment"
+    await chat.say("yes")
+    assert sorted(r["kind"] for r in db.actions_of("C1")) == [
+        "change_default_address",
+        "exchange_items",
+        "modify_address",
+        "modify_payment",
+    ]
