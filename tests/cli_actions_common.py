@@ -59,10 +59,30 @@ KITCHEN_ORDER = Order(  # delivered 6 days ago, paid with PayPal; every line ref
 )
 
 
+SPARE_PENDING = Order(  # a second pending order of Ada's, to cancel
+    number="SA-100010",
+    customer_id="C1",
+    status="pending",
+    placed_at=datetime(2026, 11, 19, 15),
+    items=[
+        OrderItem(
+            item_id="1",
+            sku="K-200",
+            product_id="P2",
+            name="Hearth Classic Kettle",
+            quantity=1,
+            unit_price=Decimal("29.49"),
+        )
+    ],
+    shipping_address=HOME,
+    payments=[Payment(kind="payment", amount=Decimal("29.49"), method_id="card-1")],
+)
+
+
 def cli_store() -> StoreData:
-    """The profile store plus :data:`KITCHEN_ORDER`."""
+    """The profile store plus :data:`KITCHEN_ORDER` and :data:`SPARE_PENDING`."""
     data = profile_store()
-    return data.model_copy(update={"orders": [*data.orders, KITCHEN_ORDER]})
+    return data.model_copy(update={"orders": [*data.orders, KITCHEN_ORDER, SPARE_PENDING]})
 
 
 @dataclass
@@ -83,6 +103,29 @@ class Shop:
             timeout=600,
         )
         assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def ask_here(self, message: str, thread: str, customer: str = ADA) -> dict[str, Any]:
+        """The same ``shopagent ask --json`` in this process (typer's CliRunner): each call
+        opens the agent from the settings and closes it, the thread resumes from the
+        checkpoint file; only the loaded model weights are shared between calls."""
+        from shopagent.agent.cli.main import app
+        from typer.testing import CliRunner
+
+        from shopagent.settings import get_settings
+
+        argv = ["ask", "--json", "--thread", thread, "--customer", customer, message]
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(self.env)
+        get_settings.cache_clear()
+        try:
+            done = CliRunner().invoke(app, argv)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            get_settings.cache_clear()
+        assert done.exit_code == 0, done.output
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def chat(self, lines: list[str], thread: str, customer: str = ADA) -> list[str]:
