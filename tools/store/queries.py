@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from shopagent.tools.store.changes import ChangeQueries, load_profiles
+from shopagent.tools.store.changes import ChangeQueries, credit_if_gift_card, load_profiles
 from shopagent.tools.store.schema import (
     Customer,
     Order,
@@ -343,6 +343,9 @@ class StoreQueries(ChangeQueries):
                     kind="refund", amount=order.total, method_id=order.payment_method_id
                 )
                 update["payments"] = [*order.payments, refund]
+                credit_if_gift_card(
+                    conn, customer_id, order.payment_method_id, order.total, self.FOR_UPDATE
+                )
             order = order.model_copy(update=update)
             conn.execute(
                 "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = ?",
