@@ -101,3 +101,47 @@ async def test_cancel_with_reason(db, scripted_model) -> None:
     assert proposal["reason"] == "ordered by mistake"
     await chat.say("yes")
     assert StoreOrders(db).order("C1", "SA-100008").cancel_reason == "ordered by mistake"
+
+
+async def test_an_exchange_asked_for_a_pending_order_is_an_item_change(db, scripted_model) -> None:
+    """The router may take "swap the kettle in my order N for the blue one" for an exchange;
+    an order not shipped yet has its items changed instead (an exchange needs a delivery)."""
+    swap = "swap the kettle in my order SA-100008 for the blue one"
+    chat = signed_in_chat(
+        db,
+        "ada@example.com",
+        scripted_model([]),
+        {**ROUTER, swap: "exchange_request"},
+        clock=lambda: NOW,
+    )
+    state = await chat.say(swap)
+    (proposal,) = state["interrupts"]
+    assert proposal["action"] == "modify_items" and proposal["swaps"] == {"1": "K-100-BLU"}
+    await chat.say("yes")
+    order = StoreOrders(db).order("C1", "SA-100008")
+    assert order.status == "pending" and order.items[0].sku == "K-100-BLU" and order.modified
+    # a delivered order's exchange stays an exchange
+    state = await chat.say(EXCHANGE)
+    assert state["interrupts"][0]["action"] == "exchange_items"
+
+
+async def test_several_actions_in_one_thread_never_hand_over(db, scripted_model) -> None:
+    """Each proposed or made change helps the shopper: a fourth action in the same thread is
+    proposed, not passed to a person (unhelpful turns count towards a handoff)."""
+    payment = "pay for order SA-100008 with my paypal"
+    router = {**ROUTER, payment: "modify_order"}
+    chat = signed_in_chat(db, "ada@example.com", scripted_model([]), router, clock=lambda: NOW)
+    for ask in (EXCHANGE, SHIP, DEFAULT):
+        state = await chat.say(ask)
+        assert state["interrupts"], state["answer"]
+        await chat.say("yes")
+    state = await chat.say(payment)
+    assert [c["name"] for c in state["tool_calls"]][-1] == "check_order_change", state["answer"]
+    assert state["interrupts"][0]["action"] == "modify_payment"
+    await chat.say("yes")
+    assert sorted(r["kind"] for r in db.actions_of("C1")) == [
+        "change_default_address",
+        "exchange_items",
+        "modify_address",
+        "modify_payment",
+    ]

@@ -131,13 +131,23 @@ def _broken_order(self: StoreOrders, customer_id: str, order_number: str) -> Any
 
 
 def _broken_cancel(
-    self: StoreOrders, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+    self: StoreOrders,
+    customer_id: str,
+    order_number: str,
+    *,
+    on: date,
+    reason: str | None = None,
+    statuses: Any = ("pending",),
 ) -> Any:
     rows = self.db.rows(
         "SELECT customer_id FROM orders WHERE number = ?", (order_number.strip().upper(),)
     )
     owner = rows[0]["customer_id"] if rows else None
-    order = self.db.cancel_order(owner, order_number, on=on, reason=reason) if owner else None
+    order = (
+        self.db.cancel_order(owner, order_number, on=on, reason=reason, statuses=statuses)
+        if owner
+        else None
+    )
     return self._view(order) if order else None
 
 

@@ -231,23 +231,32 @@ def cancel_order(
     reason: str | None = None,
     rules: ActionRules | None = None,
 ) -> CancelResult:
-    """Cancel the verified customer's order if it is still pending (after they confirmed).
+    """Cancel the verified customer's order if its status may still be cancelled
+    (``rules.cancellable_statuses``, after they confirmed).
 
     Args:
         reason: why, one of the shop's cancel reasons ("no longer needed", "ordered by
             mistake"); optional.
     """
     order = _own_order(orders, customer, order_number)
+    rules = rules or ActionRules()
     verdict = cancel_eligibility(order, rules)
-    problems = cancel_reason_problems(reason, rules or ActionRules())
+    problems = cancel_reason_problems(reason, rules)
     if (not verdict.eligible or problems) and order.status != "cancelled":
         why = "; ".join(filter(None, [verdict.reason, *problems]))
         raise ActionNotAllowed(f"order {order.number} cannot be cancelled: {why}")
-    after = orders.cancel(customer.id, order.number, on=today, reason=reason)
+    after = orders.cancel(
+        customer.id,
+        order.number,
+        on=today,
+        reason=reason,
+        statuses=tuple(rules.cancellable_statuses),
+    )
+    status = after.status if after else order.status
     return CancelResult(
         order_number=order.number,
-        status=after.status if after else order.status,
-        cancelled=order.status == "pending",
+        status=status,
+        cancelled=order.status != "cancelled" and status == "cancelled",
         refund_amount=order.total,
     )
 

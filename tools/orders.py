@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -99,10 +100,19 @@ class StoreOrders:
         return {r["sku"] for r in self.db.returns_of(customer_id, order_number)}
 
     def cancel(
-        self, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+        self,
+        customer_id: str,
+        order_number: str,
+        *,
+        on: date,
+        reason: str | None = None,
+        statuses: Sequence[str] = ("pending",),
     ) -> OrderView | None:
-        """Cancel the customer's pending order (idempotent); None when not theirs."""
-        order = self.db.cancel_order(customer_id, order_number, on=on, reason=reason)
+        """Cancel the customer's order if its status is one of ``statuses`` (idempotent);
+        None when not theirs."""
+        order = self.db.cancel_order(
+            customer_id, order_number, on=on, reason=reason, statuses=statuses
+        )
         return self._view(order) if order else None
 
     # -- what the support actions need (see tools/changes.py) ------------------------------

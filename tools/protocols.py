@@ -88,9 +88,16 @@ class Orders(Protocol):
         ...
 
     def cancel(
-        self, customer_id: str, order_number: str, *, on: date, reason: str | None = None
+        self,
+        customer_id: str,
+        order_number: str,
+        *,
+        on: date,
+        reason: str | None = None,
+        statuses: Sequence[str] = ("pending",),
     ) -> OrderView | None:
-        """Cancel the customer's pending order (idempotent); None when not theirs."""
+        """Cancel the customer's order if its status is one of ``statuses`` (the shop's
+        cancellable statuses; idempotent); None when not theirs."""
         ...
 
 

@@ -50,7 +50,7 @@ async def build_context(
     from shopagent.tools.policy import StorePolicy
 
     if db is None:
-        db = StoreDB.open(settings.database)
+        db = open_store(settings)
         stack.callback(db.close)
     if inventory is None:
         url = settings.inventory_url
@@ -107,3 +107,13 @@ async def build_context(
         vocabulary=vocabulary_of(db),
     )
     return context, checkpointer, caps.name
+
+
+def open_store(settings: Settings) -> StoreDB:
+    """The store database ``settings`` name: PostgreSQL at ``store_url`` when it is set (as
+    ``shopagent serve`` and the MCP server use it), else the SQLite file under ``home``."""
+    if settings.store_url:
+        from shopagent.tools.store.pg import PgStoreDB
+
+        return PgStoreDB.open(str(settings.store_url))  # type: ignore[return-value]
+    return StoreDB.open(settings.database)

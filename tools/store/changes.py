@@ -208,3 +208,16 @@ def _debit_gift_card(
         "UPDATE payment_methods SET balance = ? WHERE id = ? AND customer_id = ?",
         (f"{balance - debit:.2f}", method_id, customer_id),
     )
+
+
+def credit_if_gift_card(
+    conn: Any, customer_id: str, method_id: str, amount: Decimal, lock: str
+) -> None:
+    """Give ``amount`` back to the customer's gift card ``method_id`` at once (a cancelled
+    order's refund); cards and PayPal are refunded by the shop's backend as recorded."""
+    row = conn.execute(
+        "SELECT kind FROM payment_methods WHERE id = ? AND customer_id = ?",
+        (method_id, customer_id),
+    ).fetchone()
+    if row is not None and row["kind"] == "gift_card":
+        _debit_gift_card(conn, customer_id, method_id, -amount, lock)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from shopagent.tools.store.changes import ChangeQueries, load_profiles
+from shopagent.tools.store.changes import ChangeQueries, credit_if_gift_card, load_profiles
 from shopagent.tools.store.schema import (
     Customer,
     Order,
@@ -308,11 +308,19 @@ class StoreQueries(ChangeQueries):
         return [dict(r) for r in self.rows(sql + " ORDER BY created_at, id", params)]
 
     def cancel_order(
-        self, customer_id: str, number: str, *, on: date, reason: str | None = None
+        self,
+        customer_id: str,
+        number: str,
+        *,
+        on: date,
+        reason: str | None = None,
+        statuses: Sequence[str] = ("pending",),
     ) -> Order | None:
-        """Cancel a pending order of this customer; idempotent. None when not theirs.
+        """Cancel an order of this customer in one of ``statuses`` (the shop's
+        ``actions.cancellable_statuses``); idempotent. None when not theirs.
 
-        The order is returned as it is afterwards (unchanged unless it was pending).
+        The order is returned as it is afterwards (unchanged unless its status was one of
+        ``statuses`` on the locked row).
         """
         with self.transaction() as conn:
             row = conn.execute(
@@ -322,8 +330,9 @@ class StoreQueries(ChangeQueries):
             if row is None:
                 return None
             order = Order.model_validate_json(row["data"])
-            if order.status != "pending":
+            if order.status not in statuses:
                 return order
+            before = order.status
             update: dict[str, Any] = {
                 "status": "cancelled",
                 "cancelled_at": on,
@@ -334,9 +343,12 @@ class StoreQueries(ChangeQueries):
                     kind="refund", amount=order.total, method_id=order.payment_method_id
                 )
                 update["payments"] = [*order.payments, refund]
+                credit_if_gift_card(
+                    conn, customer_id, order.payment_method_id, order.total, self.FOR_UPDATE
+                )
             order = order.model_copy(update=update)
             conn.execute(
-                "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = 'pending'",
-                ("cancelled", order.model_dump_json(), order.number),
+                "UPDATE orders SET status = ?, data = ? WHERE number = ? AND status = ?",
+                ("cancelled", order.model_dump_json(), order.number, before),
             )
         return order

@@ -184,6 +184,9 @@ async def compose(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         or facts.cancel_check
         or facts.return_created
         or facts.cancel_result
+        or facts.change_check  # a support action proposed or explained (issue 15)
+        or facts.change_done
+        or facts.order_history
     )
     return {
         "strikes": 0 if helpful else state.get("strikes", 0) + 1,

@@ -144,6 +144,15 @@ def _asks_attribute(text: str) -> bool:
     )
 
 
+def _change_if_modifiable(ctx: AgentContext, customer_id: str, number: str) -> str:
+    """An exchange asked for an order that may still be modified (pending: not shipped yet)
+    is an item change of that order; any other order keeps the exchange (and its reasons)."""
+    order = ctx.orders.order(customer_id, number)
+    modifiable = ctx.policy.rules.actions.modifiable_statuses
+    pending = order is not None and order.status in modifiable
+    return "modify_order" if pending else "exchange_request"
+
+
 async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Classify the turn, extract slots, verify identity, resolve references."""
     ctx = runtime.context
@@ -188,6 +197,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     customer = who.customer
     if intent == "modify_order" and customer and slots.order_number:
         intent = exchange_if_delivered(ctx.orders, customer["id"], slots.order_number, text)
+    elif intent == "exchange_request" and customer and slots.order_number:
+        intent = _change_if_modifiable(ctx, customer["id"], slots.order_number)
 
     handoff_reason = "customer asked for a person" if intent == "human_handoff" else None
     if state.get("strikes", 0) >= MAX_STRIKES and intent not in {"greeting", "human_handoff"}:
