@@ -18,6 +18,7 @@ SHIP_TO_HARBOR = {"order_number": "SA-100008", "address": HARBOR.model_dump(mode
 KETTLE_AND_JACKET = {
     "order_number": "SA-100007",
     "items": [{"item_id": "1", "quantity": 1}, {"item_id": "2", "quantity": 1}],
+    "refund_to_gift_card": True,  # the jacket refunds store credit only, the kettle may follow
 }
 
 

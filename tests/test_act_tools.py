@@ -162,7 +162,7 @@ async def test_a_failing_tool_tells_the_model_what_failed_not_the_internals(
 
 # -- the profile store: order history, multi-item returns, changes ---------------------------
 HISTORY = "show me my order history"
-RETURN_TWO = "return the kettle and one jacket from order SA-100007"
+RETURN_TWO = "return the kettle and one jacket from order SA-100007, refund to my gift card"
 SHIP = "please ship my order SA-100008 to 42 Harbor Lane instead"
 PROFILE_ROUTES = {HISTORY: "order_status", RETURN_TWO: "return_request", SHIP: "modify_order"}
 
@@ -205,7 +205,8 @@ async def test_a_multi_item_return_the_model_proposes_needs_the_yes(
     server.tool_call(
         "propose_return_items",
         {"order_number": "SA-100007",
-         "items": [{"item_id": "1", "quantity": 1}, {"item_id": "2", "quantity": 1}]},
+         "items": [{"item_id": "1", "quantity": 1}, {"item_id": "2", "quantity": 1}],
+         "refund_to_gift_card": True},
     )  # fmt: skip
     asked = await profile_agent.ask(RETURN_TWO, customer_email=ADA, thread_id="t2")
     proposal = asked.confirmation

@@ -18,7 +18,9 @@ shop = cli_actions_common.shop
 
 ONE_AND_KETTLE = "return one of the mug warmers and the kettle from order SA-100009"
 ALL_TO_GIFT = "I want to return everything from order SA-100009 to my gift card"
-KETTLE_AND_JACKET = "return the kettle and one of the jackets from order SA-100007"
+KETTLE_AND_JACKET = (
+    "return the kettle and one of the jackets from order SA-100007, refund to my gift card"
+)
 
 
 def _units(action: dict) -> list[tuple[str, str, int]]:

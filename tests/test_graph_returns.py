@@ -9,7 +9,7 @@ from graph_common import Chat, signed_in_chat
 from shopagent.tools.orders import StoreOrders
 from shopagent.tools.store.db import StoreDB
 
-BOTH = "return the kettle and one of the jackets from order SA-100007"
+BOTH = "return the kettle and one of the jackets from order SA-100007, refund to my gift card"
 ALL = "I want to return everything from order SA-100007 to my gift card"
 PENDING = "return the kettle and the jacket from order SA-100008"
 ROUTER = {BOTH: "return_request", ALL: "return_request", PENDING: "return_request"}

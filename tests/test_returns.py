@@ -115,6 +115,10 @@ def test_condition_is_checked_per_item() -> None:
         (["MUG"], True, True, "gift-1", True),
         (["MUG"], True, False, "card-1", False),  # the shop refunds to the original only
         (["TEE-M"], False, False, "gift-1", True),  # store credit category
+        # a store-credit item with an original-payment one: one refund cannot honour both
+        (["TEE-M", "MUG"], False, True, "card-1", False),
+        (["TEE-M", "MUG"], True, False, "card-1", False),
+        (["TEE-M", "MUG"], True, True, "gift-1", True),  # the shop lets it all go to the card
     ],
 )
 def test_refund_destination_table(skus, gift, allowed_gift, expect, ok) -> None:
@@ -172,11 +176,15 @@ db = profile_dbs.db
 def test_one_of_two_identical_units_and_the_kettle_in_one_write(db) -> None:
     orders, policy = world(db)
     today = NOW.date()
-    check = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "3": 1}, today=today)
+    mixed = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "3": 1}, today=today)
+    assert not mixed.eligible and "two requests" in mixed.reasons[0]  # store credit + card
+    check = check_returns(
+        orders, policy, ADA, "SA-100007", {"1": 1, "3": 1}, today=today, to_gift_card=True
+    )
     assert check.eligible, check.reasons
     assert [(u.item_id, u.sku) for u in check.returns] == [("1", "K-100-BLK"), ("3", "J-500-M")]
     assert check.amount == Decimal("-139.98")
-    assert check.method_id == "gift-1"  # the jacket's category refunds store credit
+    assert check.method_id == "gift-1"
     done = ch.do_change(orders, policy, ADA, check, now=NOW)
     again = ch.do_change(orders, policy, ADA, check, now=NOW)  # a replayed confirmation
     assert done.created and not again.created and again.action_id == done.action_id
@@ -202,7 +210,10 @@ def test_ineligible_and_foreign_returns_write_nothing(db) -> None:
         ch.do_change(orders, policy, ADA, pending, now=NOW)
     with pytest.raises(ActionNotAllowed):  # Ben's check of Ada's order: "not found"
         check_returns(orders, policy, BEN, "SA-100007", {"1": 1, "2": 1}, today=today)
-    mine = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "2": 1}, today=today)
+    mine = check_returns(
+        orders, policy, ADA, "SA-100007", {"1": 1, "2": 1}, today=today, to_gift_card=True
+    )
+    assert mine.eligible, mine.reasons
     with pytest.raises(ActionNotAllowed):  # Ben replays Ada's check: refused in SQL
         ch.do_change(orders, policy, BEN, mine, now=NOW)
     late = check_returns(
@@ -215,8 +226,12 @@ def test_ineligible_and_foreign_returns_write_nothing(db) -> None:
 
 def test_the_locked_order_is_checked_again(db) -> None:
     orders, policy = world(db)
-    first = check_returns(orders, policy, ADA, "SA-100007", {"1": 1, "2": 1}, today=NOW.date())
-    other = check_returns(orders, policy, ADA, "SA-100007", {"2": 1, "3": 1}, today=NOW.date())
+    today = NOW.date()
+    first = check_returns(
+        orders, policy, ADA, "SA-100007", {"1": 1, "2": 1}, today=today, to_gift_card=True
+    )
+    other = check_returns(orders, policy, ADA, "SA-100007", {"2": 1, "3": 1}, today=today)
+    assert first.eligible and other.eligible
     ch.do_change(orders, policy, ADA, first, now=NOW)
     with pytest.raises(ActionNotAllowed):  # a stale check of the same order
         ch.do_change(orders, policy, ADA, other, now=NOW)
@@ -230,6 +245,11 @@ def test_the_locked_order_is_checked_again(db) -> None:
         ("modify_order", "Can I send back order SA-9? I want a refund.", "return_request"),
         ("modify_order", "change the jacket in order SA-9 to large", "modify_order"),
         ("product_search", "return policy for mugs", "product_search"),  # no order named
+        ("return_policy", "return the mug and the tee from SA-9, refund to my gift card",
+         "return_request"),  # fmt: skip
+        ("return_policy", "what is the return policy for order SA-9?", "return_policy"),
+        ("return_policy", "how long do I have to return order SA-9?", "return_policy"),
+        ("return_policy", "can I return the mug from SA-9 if I opened it?", "return_policy"),
     ],
 )
 def test_a_return_is_routed_by_its_words(intent, text, routed) -> None:

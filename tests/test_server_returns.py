@@ -13,7 +13,7 @@ from server_app import TestServer
 from shopagent.tools.orders import StoreOrders
 from shopagent.tools.store.db import StoreDB
 
-RETURN = "return the kettle and one of the jackets from order SA-100007"
+RETURN = "return the kettle and one of the jackets from order SA-100007, refund to my gift card"
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ Each order line is checked with :func:`~shopagent.tools.eligibility.return_eligi
 its units picked; per-unit lines (quantity 1, with an ``item_id``) let one of two identical
 units go back. The refund goes to the order's original payment method, or to a gift card of
 the customer when the shopper asks and ``actions.return_to_gift_card`` allows it, or when a
-picked item's category refunds ``store_credit`` only.
+picked item's category refunds ``store_credit`` only. Items whose rules disagree (store credit
+only next to original payment) go back in one request only when the whole refund may go to
+the gift card; otherwise the shopper is asked to return them in two requests.
 """
 
 from __future__ import annotations
@@ -92,7 +94,17 @@ def refund_to(
     None with no reasons: store credit, for a customer with no gift card on file."""
     gift = next((m for m in methods if m.kind == "gift_card"), None)
     original = next((m for m in methods if m.id == original_id), None)
-    store_credit = any(u.refund_method == "store_credit" for u in units)
+    credit = [u.name for u in units if u.refund_method == "store_credit"]
+    store_credit = bool(credit)
+    others = [u.name for u in units if u.refund_method != "store_credit"]
+    if credit and others and not (wants_gift_card and rules.return_to_gift_card):
+        # one refund goes to one method: the items' own rules disagree on where it may go
+        fix = " (or ask for everything on your gift card)" if rules.return_to_gift_card else ""
+        return original, [
+            f"{', '.join(dict.fromkeys(credit))} can be refunded as store credit only and "
+            f"{', '.join(dict.fromkeys(others))} to the original payment method: return them "
+            f"in two requests{fix}"
+        ]
     if wants_gift_card:
         if not rules.return_to_gift_card and not store_credit:
             return original, ["this shop refunds returns to the original payment method only"]

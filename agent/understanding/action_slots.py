@@ -102,6 +102,8 @@ def action_intent(intent: str, text: str, has_order_number: bool) -> str:
     asks_return = has_order_number and _asks_return(text)
     if intent in _CHANGES and asks_return and not _asks_change(text):
         return "return_request"  # "can I send back order N? I want a refund"
+    if intent == "return_policy" and asks_return and not _asks_rule(text):
+        return "return_request"  # "return the X and the Y from order N, refund to my gift card"
     if intent not in _MISROUTED:
         return intent
     if intent == "product_search" and asks_return:
@@ -162,6 +164,13 @@ def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str)
 def _asks_return(text: str) -> bool:
     lowered = text.casefold()
     return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
+
+
+def _asks_rule(text: str) -> bool:
+    lowered = text.casefold()
+    if asks_return_rule(text):
+        return True
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["rule_words"])
 
 
 def _asks_change(text: str) -> bool:
