@@ -18,6 +18,7 @@ from shopagent.agent.understanding.action_slots import (
     asks_return_rule,
     exchange_if_delivered,
 )
+from shopagent.agent.understanding.availability import availability_search
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -172,6 +173,8 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         intent = carried  # "what about the X?" asks the previous question about X
     if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
         intent = "product_search"  # "which fleece do you have in stock?": show them
+    elif intent == "price_stock" and availability_search(text, slots.query, ctx.vocabulary):
+        intent = "product_search"  # "do you have a black leather sneaker?": no one product named
     elif intent == "price_stock" and (
         (ctx.vocabulary and ctx.vocabulary.names_attribute(text)) or _asks_attribute(text)
     ):
