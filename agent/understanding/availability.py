@@ -8,7 +8,9 @@ tag word of the store) mark products. A message whose product words carry no mar
 that fit several products or none, names no single product: when it asks whether the store
 has such a thing (``availability_cues`` in ``agent/data/slots.yaml``) and the product type
 has no definite article ("the sneaker" means one the shopper has in mind), it is a search.
-All functions here are pure.
+The other way round, a message routed to a product question whose words outside the
+product's name ask only for a price or stock level is a price/stock question
+(:func:`asks_price_or_stock_only`). All functions here are pure.
 """
 
 from __future__ import annotations
@@ -94,3 +96,25 @@ def availability_search(text: str, query: str, vocab: Any) -> bool:
     cue_words = {w for c in cues for w in _words(str(c), singular)}
     words = " ".join(w for w in _words(query, singular) if w not in cue_words)
     return vocab.marks.matching(words, kind, singular) != 1
+
+
+def asks_price_or_stock_only(text: str, query: str, vocab: Any) -> bool:
+    """Whether ``text``, once its product words (``query``) are set aside, asks only for a
+    price or a stock level ("Is the X – SPF 15 Protection in stock?", "How much does the X –
+    Fine-Mesh Filter go for?"): a feature word inside a product's name does not make the
+    message a product question. Any attribute cue or attribute name of the store in the
+    message keeps it one ("how many pieces are in the X?")."""
+    from shopagent.agent.answering.words import lists, matcher
+    from shopagent.agent.understanding.vocabulary import singular
+
+    named = set(_words(query, singular))
+    rest = " ".join(w for w in _WORD.findall(text) if singular(w.casefold()) not in named)
+    if not (matcher("asks_price").search(rest) or matcher("asks_stock").search(rest)):
+        return False
+    if any(matcher("attribute_cues", key).search(text) for key in lists()["attribute_cues"]):
+        return False
+    said = f" {' '.join(_words(text, singular))} "
+    keys = vocab.facets.get("keys", []) if vocab else []
+    return not any(
+        f" {' '.join(_words(k, singular))} " in said for k in keys if _words(k, singular)
+    )
