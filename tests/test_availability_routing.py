@@ -8,7 +8,11 @@ from __future__ import annotations
 import pytest
 from factories import make_context, tiny_store
 from graph_common import Chat, names
-from shopagent.agent.understanding.availability import asks_availability, availability_search
+from shopagent.agent.understanding.availability import (
+    asks_availability,
+    asks_price_or_stock_only,
+    availability_search,
+)
 from shopagent.agent.understanding.slots import extract
 from shopagent.agent.understanding.vocabulary import StoreVocabulary
 from shopagent.tools.store.db import StoreDB
@@ -83,3 +87,28 @@ async def test_a_named_product_stays_a_price_question(scripted_model) -> None:
     assert "check_price_stock" in names(state)
     quoted = next(c for c in state["tool_calls"] if c["name"] == "check_price_stock")
     assert quoted["args"]["skus"][0].startswith("K-100")
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        # a feature word inside the product's own name is not a product question
+        ("Is the Pulse Noise-Cancelling Headphones in stock?", True),
+        ("How much does the Brewster Gooseneck Kettle go for?", True),
+        # an attribute cue or an attribute name of the store keeps it a product question
+        ("What is the Brewster Gooseneck Kettle made of, is it in stock?", False),
+        ("what size is the Trailhead Rain Jacket, is it available?", False),
+        ("Tell me about the Hearth Classic Kettle", False),  # no price or stock asked
+    ],
+)
+def test_only_price_or_stock_outside_the_name(text, price, vocabulary) -> None:
+    slots = extract(text, None, vocabulary.protect)
+    assert asks_price_or_stock_only(text, slots.query, vocabulary) is price
+
+
+async def test_a_stock_question_read_as_a_product_question_is_quoted(scripted_model) -> None:
+    text = "Is the Pulse Noise-Cancelling Headphones in stock?"
+    state = await _chat(text, "product_question", scripted_model)
+    assert state["intent"] == "price_stock"
+    quoted = next(c for c in state["tool_calls"] if c["name"] == "check_price_stock")
+    assert quoted["args"]["skus"] == ["H-400"]
