@@ -5,7 +5,8 @@ it came from, so cross-validation never tests on a sibling of a training sentenc
 
 * the packaged exemplars (``agent/data/intents.yaml``);
 * the phrasing templates (``agent/data/phrasings.yaml``) filled with the store's product
-  names, product types, brands, categories, variant values, order numbers and prices;
+  names, product types, brands, categories, variant values, order numbers, prices and
+  product features (``agent/understanding/aspects.py``);
 * labelled logs: ``{"text": ..., "intent": ...}`` JSONL lines, or dialog YAML as
   ``shopagent eval import-log`` writes it once its turns carry ``expect: {intent: ...}``.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from shopagent.agent.understanding.aspects import store_aspects
 from shopagent.agent.understanding.intents import INTENTS, load_exemplars
 
 from shopagent.errors import ConfigError
@@ -57,6 +59,8 @@ class StoreVocabulary:
     values: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
     prices: list[str] = field(default_factory=list)
+    aspects: list[str] = field(default_factory=list)
+    """Features and properties of the products (:func:`store_aspects`)."""
 
     def fills(self) -> dict[str, list[str]]:
         return {
@@ -70,6 +74,7 @@ class StoreVocabulary:
             "order": self.orders,
             "price": self.prices,
             "price2": self.prices,
+            "aspect": self.aspects,
         }
 
 
@@ -108,7 +113,8 @@ def store_vocabulary(db: Any) -> StoreVocabulary:
     """The vocabulary of the store in ``db`` (a StoreDB or anything with its read API)."""
     names, brands, categories, values, prices = set(), set(), set(), set(), []
     named: list[tuple[str, str]] = []
-    for product in db.products():
+    products = list(db.products())
+    for product in products:
         names.update({product.name, short_name(product.name, product.brand)})
         named.append((product.name, product.brand))
         brands.add(product.brand)
@@ -127,6 +133,7 @@ def store_vocabulary(db: Any) -> StoreVocabulary:
         values=sorted(values),
         orders=orders,
         prices=_round_prices(prices),
+        aspects=store_aspects(products),
     )
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from shopagent.agent.understanding.availability import ProductMarks
 from shopagent.agent.understanding.slots import _patterns as _slot_patterns
 from shopagent.tools.catalog import facets as catalog_facets
 from shopagent.tools.policy_categories import policy_category_for
@@ -76,6 +77,8 @@ class StoreVocabulary:
     """Lowercase runs of name/type words that must stay product words."""
     policy_categories: dict[str, str] = field(default_factory=dict)
     """Product category (casefolded) -> the policy category whose rule applies to it."""
+    marks: ProductMarks = field(default_factory=ProductMarks)
+    """The name and brand words that tell products apart (a message naming one product)."""
 
     @classmethod
     def from_store(
@@ -108,10 +111,16 @@ class StoreVocabulary:
                 tails.setdefault(tail, Counter())[product.category] += 1
         for tail, counts in tails.items():  # what the names end in ("gooseneck kettle")
             types.setdefault(tail, counts)
+        facets = catalog_facets(products)
+        generic = [  # type heads only: "glide" of a "glide leather sneaker" tail names a line
+            *(t.split()[-1] for t in types),
+            *(v for k in ("colors", "materials", "values", "keys") for v in facets.get(k, [])),
+        ]
         vocab = cls(
-            facets=catalog_facets(products),
+            facets=facets,
             types=types,
             protected=frozenset(protected),
+            marks=ProductMarks.of(products, generic, singular),
         )
         if policy is not None:
             cats = {p.category for p in products}

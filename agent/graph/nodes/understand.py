@@ -18,6 +18,10 @@ from shopagent.agent.understanding.action_slots import (
     asks_return_rule,
     exchange_if_delivered,
 )
+from shopagent.agent.understanding.availability import (
+    asks_price_or_stock_only,
+    availability_search,
+)
 from shopagent.agent.understanding.clarification import (
     ORDER_INTENTS,
     missing_slot_question,
@@ -181,6 +185,14 @@ async def understand(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
         intent = carried  # "what about the X?" asks the previous question about X
     if intent in {"price_stock", "product_question"} and _lists_a_kind(text, slots, ctx):
         intent = "product_search"  # "which fleece do you have in stock?": show them
+    elif (
+        intent == "product_question"
+        and len(u.intents) == 1
+        and asks_price_or_stock_only(text, slots.query, vocab)
+    ):
+        intent = "price_stock"  # "is the X – SPF 15 Protection in stock?": a name, not a feature
+    elif intent == "price_stock" and availability_search(text, slots.query, ctx.vocabulary):
+        intent = "product_search"  # "do you have a black leather sneaker?": no one product named
     elif intent == "price_stock" and (
         (ctx.vocabulary and ctx.vocabulary.names_attribute(text)) or _asks_attribute(text)
     ):
