@@ -78,8 +78,11 @@ def _return_fields(
 ) -> dict[str, Any]:
     """``returnable_skus`` (lines the policy lets go back today), ``second_noun`` (what a
     shopper calls the second distinct product), ``multi_returnable`` (two distinct products,
-    both returnable), ``pair_returnable`` (two units of one returnable SKU)."""
+    both returnable, refunded the same way), ``mixed_refund`` (two distinct returnable products
+    whose rules refund differently: store credit and the original payment),
+    ``pair_returnable`` (two units of one returnable SKU)."""
     ok = []
+    refunds = set()
     for item in order.items:
         product = catalog.get(item.product_id)
         rule = policy.rule_for(product.category) if product else policy.default
@@ -87,14 +90,17 @@ def _return_fields(
         fresh = days is not None and days <= rule.window_days and order.status == "delivered"
         if fresh and not final:
             ok.append(item.sku)
+            refunds.add(rule.refund_method)
     distinct = list(dict.fromkeys(i.product_id for i in order.items))
     second = catalog.get(distinct[1]) if len(distinct) > 1 else None
     nouns = {_noun_of(catalog.get(p)) for p in distinct}
     units = {s: sum(i.quantity for i in order.items if i.sku == s) for s in ok}
+    two = len(distinct) == 2 == len(nouns) and len(set(ok)) == 2
     return {
         "returnable_skus": ok,
         "second_noun": _noun_of(second),
-        "multi_returnable": len(distinct) == 2 == len(nouns) and len(set(ok)) == 2,
+        "multi_returnable": two and len(refunds) == 1,
+        "mixed_refund": two and len(refunds) == 2,
         "pair_returnable": len({i.sku for i in order.items}) == 1 and sum(units.values()) >= 2,
     }
 
