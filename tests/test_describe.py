@@ -42,6 +42,16 @@ def test_copy_picks_features_for_the_need_and_is_verified() -> None:
     assert "Folds flat for travel." in travel.features
 
 
+def test_a_thousands_comma_is_not_a_list_comma() -> None:
+    stove = LAMP.model_copy(
+        update={"description": "Highlights: 10,000 BTU burner, piezo ignition and a wind guard."}
+    )
+    copy = describe(stove, need="a powerful burner")
+    assert copy.verified, copy.problems
+    assert "10,000 BTU burner" in copy.features and "000 BTU burner" not in copy.features
+    assert "10, 000" not in copy.copy_text
+
+
 def test_copy_states_nothing_the_data_lacks() -> None:
     for product in PRODUCTS:
         copy = describe(product)

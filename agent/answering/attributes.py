@@ -11,6 +11,7 @@ from shopagent.agent.answering.words import content_stems, lists, matcher, stem,
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 _LIST_INTRO = re.compile(r"^([^:]{2,40}):\s*(.+?)\.?$")
+_LIST_COMMA = re.compile(r"(?<!\d),|,(?!\d)")  # a list comma, not "10,000"
 
 
 def sentences(text: str) -> list[str]:
@@ -125,7 +126,7 @@ def _list_items(sentence: str) -> list[str]:
     found = _LIST_INTRO.match(sentence.strip())
     if not found:
         return []
-    parts = [p.strip(" .") for p in found.group(2).split(",")]
+    parts = [p.strip(" .") for p in _LIST_COMMA.split(found.group(2))]
     if parts and " and " in parts[-1] and not parts[-1].startswith("and "):
         parts[-1:] = parts[-1].split(" and ", 1)  # "a, b and c": the first "and" ends the list
     parts = [re.sub(r"^and\s+", "", p) for p in parts]

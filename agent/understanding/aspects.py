@@ -30,8 +30,8 @@ MAX_WORDS = 4
 
 _LIST = re.compile(r":\s*([^.:;!?]+)")
 _POSSESSIVE = re.compile(r"\b(?:its|their)\s+([^.,;:!?]+)", re.I)
-_NAME_FEATURE = re.compile(r"\s[–—-]\s|,|\bwith\b", re.I)
-_ITEM_SPLIT = re.compile(r",|\band\b|\bor\b|\bplus\b", re.I)
+_NAME_FEATURE = re.compile(r"\s[–—-]\s|(?<!\d),|,(?!\d)|\bwith\b", re.I)
+_ITEM_SPLIT = re.compile(r"(?<!\d),|,(?!\d)|\band\b|\bor\b|\bplus\b", re.I)
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _STOP = frozenset(
     "a an the and or of for with in on to by at from it its their your you this that "
