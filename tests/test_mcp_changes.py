@@ -61,6 +61,13 @@ async def test_a_change_that_is_no_longer_the_proposed_one_is_refused(
 
 async def test_payment_and_default_address_changes(server: TestServer) -> None:
     async with connect(server, shopper=ADA) as client:
+        saved = sc.ok(await client.call_tool("list_payment_methods", {}))["methods"]
+        assert sorted((m["id"], m["label"], m["balance"]) for m in saved) == [
+            ("card-1", "Visa ending in 4242", None),
+            ("gift-1", "gift card gift-1", "10.00"),
+            ("paypal-1", "PayPal", None),
+        ]
+        assert "ada@example.com" not in str(saved)  # a PayPal account is never shown
         pay = sc.ok(
             await client.call_tool(
                 "propose_payment_change",

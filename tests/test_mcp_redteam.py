@@ -177,4 +177,8 @@ async def test_without_a_token_no_support_action(profiles: TestServer) -> None:
         home = await client.call_tool(
             "propose_default_address", {"address": HARBOR.model_dump(mode="json")}
         )
+        saved = await client.call_tool("list_payment_methods", {})
     assert home.structured_content["error"]["code"] == "not_verified"
+    assert "card-1" not in str(saved) and saved.structured_content["error"]["code"] == (
+        "not_verified"
+    )

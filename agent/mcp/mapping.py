@@ -20,6 +20,7 @@ TOOL_MAP: list[tuple[str, str, str]] = [
     ("confirm_item_change", "do_change(modify_items)", "-"),
     ("propose_shipping_address", "check_address(order_number)", "-"),
     ("confirm_shipping_address", "do_change(modify_address)", "-"),
+    ("list_payment_methods", "payment_methods(customer) (labels only)", "-"),
     ("propose_payment_change", "check_payment", "-"),
     ("confirm_payment_change", "do_change(modify_payment)", "-"),
     ("propose_default_address", "check_address (no order)", "-"),

@@ -66,3 +66,23 @@ class ReturnPickArg(BaseModel):
 
     item_id: str = Field(min_length=1, max_length=64, description="From get_order's items.")
     quantity: int = Field(1, ge=1, le=100)
+
+
+class SavedPaymentMethod(BaseModel):
+    """One of the shopper's saved payment methods, named as the assistant names it (brand and
+    last 4 digits at most; a PayPal account's address is never shown)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Pass it as payment_method_id to the change tools.")
+    kind: Literal["card", "paypal", "gift_card"]
+    label: str
+    balance: str | None = Field(None, description="A gift card's balance.")
+
+
+class PaymentMethods(BaseModel):
+    """The signed-in shopper's saved payment methods."""
+
+    model_config = ConfigDict(frozen=True)
+
+    methods: list[SavedPaymentMethod]

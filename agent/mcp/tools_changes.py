@@ -18,7 +18,12 @@ from shopagent.agent.graph.nodes.confirm_changes import check_proposal
 from shopagent.agent.mcp.confirmations import Confirmations, InvalidConfirmation
 from shopagent.agent.mcp.deps import ToolDeps
 from shopagent.agent.mcp.errors import guard
-from shopagent.agent.mcp.models import ChangeProposal, ItemSwapArg
+from shopagent.agent.mcp.models import (
+    ChangeProposal,
+    ItemSwapArg,
+    PaymentMethods,
+    SavedPaymentMethod,
+)
 from shopagent.tools import changes as ch
 from shopagent.tools.results import VerifiedCustomer
 from shopagent.tools.results_changes import ChangeAction, ChangeCheck, ChangeDone
@@ -29,6 +34,7 @@ from shopagent.errors import ActionNotAllowed, ConfigError
 DepsProvider = Callable[[], ToolDeps]
 Who = Callable[[Context], VerifiedCustomer]
 
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 PROPOSE = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
@@ -59,7 +65,7 @@ NAMES: dict[str, tuple[str, str, str]] = {
     "modify_address": ("propose_shipping_address", "confirm_shipping_address",
                        "get_order shows the order's status"),
     "modify_payment": ("propose_payment_change", "confirm_payment_change",
-                       "pass payment_method_id, one of the shopper's saved payment methods"),
+                       "pass payment_method_id, one of list_payment_methods"),
     "change_default_address": ("propose_default_address", "confirm_default_address",
                                "give a full address: line1, city, zip"),
     "return_items": ("propose_return_items", "confirm_return_items",
@@ -201,6 +207,22 @@ def register_changes(server: MCPServer, deps: DepsProvider, customer: Who,
 
         return await guard(run, "propose_default_address")
 
+    async def list_payment_methods(ctx: Context) -> PaymentMethods:
+        """The signed-in shopper's saved payment methods (id, kind, label, a gift card's
+        balance): the ids propose_payment_change and the price differences of exchanges and
+        item changes take."""
+
+        async def run() -> PaymentMethods:
+            d, who = deps(), customer(ctx)
+            return PaymentMethods(methods=[
+                SavedPaymentMethod(id=m.id, kind=m.kind, label=m.label(),
+                                   balance=None if m.balance is None else str(m.balance))
+                for m in d.orders.payment_methods(who.id)
+            ])  # fmt: skip
+
+        return await guard(run, "list_payment_methods")
+
+    server.add_tool(list_payment_methods, annotations=READ)
     for fn in (propose_shipping_address, propose_payment_change, propose_default_address):
         server.add_tool(fn, annotations=PROPOSE)
     for action in ("exchange_items", "modify_items", "modify_address", "modify_payment",
