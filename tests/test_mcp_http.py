@@ -21,6 +21,7 @@ TOOLS = {
     "check_price_stock",
     "get_return_policy",
     "list_orders",
+    "list_payment_methods",
     "get_order",
     "propose_return",
     "confirm_return",
