@@ -1,8 +1,8 @@
 """The support actions the other server tests leave out, through the real HTTP service
 (uvicorn on loopback, scripted model, keyword router) on SQLite and PostgreSQL: a pending
 order's payment method and items (asked as an exchange: an order not shipped yet has its
-items changed), the default address, a cancellation with its reason, then the order
-history; each confirmation carries the change, approving it writes once, a replayed
+items changed), the default address, a cancellation with its reason, a multi-item return,
+then the order history; each confirmation carries the change, approving it writes once, a replayed
 approval is refused."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ STEPS = [
     ("change my default address to 7 Oak Street, Boulder, CO 80302", "change_default_address",
      "default address is now 7 Oak Street"),
     ("cancel order SA-100010 because I no longer need it", "cancel_order", "is cancelled"),
+    ("return the kettle and one of the jackets from order SA-100007, refund to my gift card",
+     "return_items", "return requested"),
 ]  # fmt: skip
 
 
@@ -65,7 +67,9 @@ def test_payment_items_default_address_cancel_and_history(srv) -> None:
     assert [c["name"] for c in history["tool_calls"]] == ["list_orders"], history
     assert "SA-100010" in history["answer"] and "SA-100003" not in history["answer"]
     kinds = sorted(r["kind"] for r in srv.db.actions_of("C1"))
-    assert kinds == ["change_default_address", "modify_items", "modify_payment"]
+    assert kinds == ["change_default_address", "modify_items", "modify_payment", "return_items"]
+    (returned,) = srv.db.actions_of("C1", "SA-100007")
+    assert (returned["status"], returned["amount"]) == ("requested", "-139.98")
     orders = StoreOrders(srv.db)
     pending = orders.order("C1", "SA-100008")
     assert [i.sku for i in pending.items] == ["K-100-BLU", "J-500-M"] and pending.modified
@@ -74,4 +78,5 @@ def test_payment_items_default_address_cancel_and_history(srv) -> None:
     assert srv.db.default_address_of("C1").city == "Boulder"
     cancelled = orders.order("C1", "SA-100010")
     assert cancelled.status == "cancelled" and cancelled.cancel_reason == "no longer needed"
+    assert orders.order("C1", "SA-100007").status == "return_requested"
     assert srv.db.actions_of("C2") == []
