@@ -6,7 +6,9 @@ from __future__ import annotations
 import graph_common
 from factories import make_context
 from graph_common import Chat
+from shopagent.agent.answering.claims import PolicyRule
 from shopagent.agent.answering.i18n import catalog, delocalize, reply_instruction, translate
+from shopagent.agent.answering.realise import policy
 from shopagent.agent.answering.templates import GREETING
 from shopagent.agent.understanding.language import detect_language
 
@@ -43,6 +45,15 @@ def test_values_that_are_phrases_are_translated_and_unknown_text_stays() -> None
     assert translate(text, "es").startswith("Puedo cancelar ahora el pedido SA-10023; se te")
     assert translate("Something nobody translated.", "zh") == "Something nobody translated."
     assert translate(text, "en") == text
+
+
+def test_a_category_rule_names_its_category_in_the_shoppers_language() -> None:
+    rule = PolicyRule(category="鞋靴", window_days=60, condition="unused", final_sale=False)
+    zh = translate(policy(rule, ""), "zh")
+    assert zh.startswith("鞋靴商品在签收后 60 天内可以退货") and "items" not in zh, zh
+    rule = rule.model_copy(update={"category": "Footwear"})
+    es = translate(policy(rule, ""), "es")
+    assert "artículos de footwear" in es and "items" not in es, es
 
 
 def test_every_catalog_reply_reads_as_its_language() -> None:

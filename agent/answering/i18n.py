@@ -46,6 +46,18 @@ class _Catalog:
     entries: tuple[_Entry, ...]
     phrases: dict[str, str]
     prompts: dict[str, str]
+    phrase_entries: tuple[_Entry, ...] = ()
+    """Phrases with placeholders ("{category} items"), matched when no phrase is equal."""
+
+    def phrase(self, value: str) -> str:
+        """``value`` translated when it is a catalog phrase, else unchanged."""
+        if value in self.phrases:
+            return self.phrases[value]
+        for entry in self.phrase_entries:
+            m = entry.pattern.match(value)
+            if m:
+                return entry.target.format(**m.groupdict())
+        return value
 
 
 def _compile(msgid: str) -> re.Pattern[str]:
@@ -73,18 +85,23 @@ def catalog(language: str) -> _Catalog | None:
 
     with path.open("rb") as handle:
         po = read_po(handle)
-    entries, phrases, prompts = [], {}, {}
+    entries, phrases, prompts, phrase_entries = [], {}, {}, []
     for message in po:
         if not message.id or not message.string or message.fuzzy:
             continue
         msgid, msgstr = str(message.id), str(message.string)
+        if message.context == "phrase" and _PLACEHOLDER.search(msgid):
+            literal = len(_PLACEHOLDER.sub("", msgid))
+            phrase_entries.append(_Entry(_compile(msgid), msgstr, literal))
+            continue
         if message.context in ("phrase", "prompt"):
             (phrases if message.context == "phrase" else prompts)[msgid] = msgstr
             continue
         literal = len(_PLACEHOLDER.sub("", msgid))
         entries.append(_Entry(_compile(msgid), msgstr, literal))
     entries.sort(key=lambda e: -e.literal)
-    return _Catalog(tuple(entries), phrases, prompts)
+    phrase_entries.sort(key=lambda e: -e.literal)
+    return _Catalog(tuple(entries), phrases, prompts, tuple(phrase_entries))
 
 
 def phrasing(language: str | None) -> str:
@@ -94,7 +111,7 @@ def phrasing(language: str | None) -> str:
     cat = catalog(language or "")
     if cat is None:
         return ""
-    texts = [_PLACEHOLDER.sub(" ", e.target) for e in cat.entries]
+    texts = [_PLACEHOLDER.sub(" ", e.target) for e in (*cat.entries, *cat.phrase_entries)]
     return "\n".join([*texts, *cat.phrases.values(), cat.prompts.get("phrasing", "")])
 
 
@@ -110,7 +127,7 @@ def _translate_piece(text: str, cat: _Catalog) -> str | None:
     for entry in cat.entries:
         m = entry.pattern.match(text)
         if m:
-            values = {k: cat.phrases.get(v, v) for k, v in m.groupdict().items()}
+            values = {k: cat.phrase(v) for k, v in m.groupdict().items()}
             return entry.target.format(**values)
     return None
 
