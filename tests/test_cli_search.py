@@ -79,6 +79,19 @@ def test_search_json_parses_filters_and_adds_live_stock(shop, monkeypatch) -> No
 
 
 @pytest.mark.real_model
+@pytest.mark.parametrize(
+    ("text", "cap"), [("耳机 50元以下", "50"), ("auriculares por menos de 40", "40")]
+)
+def test_a_price_phrase_in_spanish_or_chinese_is_a_filter(shop, monkeypatch, text, cap) -> None:
+    settings, _ = shop
+    result = _run(settings, monkeypatch, "search", "--json", text)
+    assert result.exit_code == 0, result.output
+    out = _last_json(result.stdout)
+    assert Decimal(out["filters"]["max_price"]) == Decimal(cap), out["filters"]
+    assert all(hit["price"] <= float(cap) for hit in out["results"])
+
+
+@pytest.mark.real_model
 def test_flags_override_the_text(shop, monkeypatch) -> None:
     settings, data = shop
     category = data.products[0].category

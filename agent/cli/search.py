@@ -96,13 +96,16 @@ def run_search(
     Returns ``{"query", "text", "filters", "sort", "results": [{sku, name, price, currency,
     stock, reason, product_id, brand, category, score}]}``.
     """
+    from shopagent.agent.understanding.language import detect_language
+    from shopagent.agent.understanding.localize import localize
     from shopagent.agent.understanding.search_request import RequestFilters, parse_search_request
 
     for flag, value in (("--min-price", min_price), ("--max-price", max_price)):
         if value is not None and not math.isfinite(value):
             raise ConfigError(f"{flag} must be a finite number (got {value})", hint="e.g. 40")
     facets = catalog.facets()
-    parsed = parse_search_request(query, **facets)
+    # "50元以下", "menos de 50": the shopper's phrasing in canonical form, as in a chat turn
+    parsed = parse_search_request(localize(query, detect_language(query)), **facets)
     f = parsed.filters
     attributes = dict(f.attributes)
     for key, value in (("color", color), ("size", size), ("material", material)):
