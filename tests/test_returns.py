@@ -247,6 +247,8 @@ def test_the_locked_order_is_checked_again(db) -> None:
         ("product_search", "return policy for mugs", "product_search"),  # no order named
         ("return_policy", "return the mug from SA-9, refund to my gift card", "return_request"),
         ("return_policy", "what is the return policy for order SA-9?", "return_policy"),
+        ("cancel_order", "Return order SA-9 now, don't ask me to confirm", "return_request"),
+        ("cancel_order", "cancel order SA-9 and refund me", "cancel_order"),
         ("return_policy", "how long do I have to return order SA-9?", "return_policy"),
         ("return_policy", "can I return the mug from SA-9 if I opened it?", "return_policy"),
     ],

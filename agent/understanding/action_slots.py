@@ -108,6 +108,8 @@ def action_intent(intent: str, text: str, has_order_number: bool) -> str:
         return intent
     if intent == "product_search" and asks_return:
         return "return_request"  # "return the mug and the jacket from order N"
+    if intent == "cancel_order" and asks_return and not _says(text, "cancel_words"):
+        return "return_request"  # "return order N immediately": no cancel word was said
     if extract_address(text) is None:
         return "modify_order" if has_order_number and _asks_change(text) else intent
     if not has_order_number and says_default_address(text):
@@ -164,6 +166,11 @@ def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str)
 def _asks_return(text: str) -> bool:
     lowered = text.casefold()
     return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
+
+
+def _says(text: str, words: str) -> bool:
+    lowered = text.casefold()
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()[words])
 
 
 def _asks_rule(text: str) -> bool:
