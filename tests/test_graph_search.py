@@ -12,9 +12,11 @@ from decimal import Decimal
 import pytest
 from factories import PRODUCTS, make_context, tiny_store
 from graph_common import Chat
+from shopagent.agent.graph.handlers.catalog import typed_name
 from shopagent.agent.understanding.vocabulary import StoreVocabulary
 from shopagent.tools.catalog import InMemoryCatalog
 from shopagent.tools.policy import StorePolicy
+from shopagent.tools.results import ProductHit
 from shopagent.tools.store.db import StoreDB
 from shopagent.tools.store.schema import Product, ReturnPolicy, ReturnRule, StockLevel, Variant
 
@@ -295,3 +297,19 @@ async def test_what_about_another_product_asks_the_previous_question(chat_for) -
     state = await chat.say("what about the thermacup desk mug warmer?")
     assert state["intent"] == "price_stock"
     assert state["tool_calls"][-1]["args"] == {"skus": ["W-300"]}
+
+
+def _hit(name: str) -> ProductHit:
+    return ProductHit(product_id=name, name=name, brand="B", category="C", sku=name, price=1)
+
+
+def test_a_name_typed_in_full_is_that_product_not_a_longer_sibling() -> None:
+    short, long = (
+        _hit("Deskwell Pro X LED Desk Lamp"),
+        _hit("Deskwell Pro X LED Desk Lamp – Touch Dimmer"),
+    )
+    hits = [long, short, _hit("Deskwell Lamp")]
+    assert typed_name("Deskwell Pro X LED Desk Lamp 多少钱？", hits) is short
+    assert typed_name("How much is the Deskwell Pro X LED Desk Lamp – Touch Dimmer?", hits) is long
+    assert typed_name("how much is a deskwell desk lamp?", hits) is None  # no whole name typed
+    assert typed_name("price of the lamp", [_hit("Lamp")]) is None  # one-word names are words

@@ -55,6 +55,14 @@ def _is_ambiguous(query: str, hits: list[ProductHit]) -> bool:
     return len(full) >= 2
 
 
+def typed_name(text: str, hits: list[ProductHit]) -> ProductHit | None:
+    """The hit whose whole name the shopper typed ("Deskwell Pro X LED Desk Lamp多少钱？"),
+    the longest when several are typed; None when no name of two words or more is."""
+    said = f" {' '.join(_terms(text))} "
+    typed = [h for h in hits if len(_terms(h.name)) > 1 and f" {' '.join(_terms(h.name))} " in said]
+    return max(typed, key=lambda h: len(h.name), default=None)
+
+
 def _terms(text: str) -> list[str]:
     """Whitespace words without edge punctuation ("noise-cancelling" stays one word)."""
     return [w.strip(".,;:!?()\"'") for w in text.casefold().split() if w.strip(".,;:!?()\"'")]
@@ -81,7 +89,9 @@ async def _targets(turn: Turn, *, allow_choice: bool) -> list[FocusItem]:
     hits = await _search(turn, k=3)
     if not hits:
         return []
-    if allow_choice and _is_ambiguous(turn.slots.query, hits):
+    if (named := typed_name(user_text(turn), hits)) is not None:
+        hits = [named]  # a name typed in full is that product, not a longer sibling
+    elif allow_choice and _is_ambiguous(turn.slots.query, hits):
         options = [_focus(h) for h in hits]
         question = choose_question(options)
         if question.strip() != last_assistant_text(turn.state).strip():
