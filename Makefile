@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install data model chromium demo test eval fuzz lint clean
+.PHONY: install data model chromium lexicons demo test eval fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,17 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Apertium's Spanish→English dictionaries (Debian): the Spanish words the search glossary lacks
+# (tools/catalog/apertium.py). Optional for the demo (search then reads the glossary alone).
+lexicons:
+	@test -f /usr/share/apertium/apertium-eng-spa/spa-eng.autobil.bin || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apertium-eng-spa >/dev/null; }
+
 demo: data model
+	-@$(MAKE) --no-print-directory lexicons
 	$(BIN)/shopagent demo
 
-test: data model chromium
+test: data model chromium lexicons
 	$(BIN)/ruff check shopagent agent tools evals tests benchmarks
 	$(BIN)/python -m pytest -q
 

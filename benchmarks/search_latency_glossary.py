@@ -3,12 +3,15 @@ search latency over the English relevance queries with and without it, in one pr
 index, rounds interleaved so machine load hits both alike.
 
     .venv/bin/python benchmarks/search_latency_glossary.py [--embedder aligned] [--rounds 5]
-        [--compare glossary|unread]
+        [--compare glossary|unread|lexicon]
 
 Prints median and p95 ms per query for each, and how many English queries the glossary
 rewrote at all (a query whose every word the catalog indexes is searched as written).
 ``--compare unread`` times the search with and without the check of a partly rendered query
-(:func:`~shopagent.tools.catalog.translate.unread`, issue 16) instead.
+(:func:`~shopagent.tools.catalog.translate.unread`, issue 16) instead. ``--compare lexicon``
+times the Spanish, Chinese and English queries of the cross-lingual needs with and without
+the general lexicons behind the glossaries (``tools/catalog/lexicon.py``), after one warm-up
+pass that loads them.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--embedder", default="aligned")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--compare", choices=("glossary", "unread"), default="glossary")
+    parser.add_argument("--compare", choices=("glossary", "unread", "lexicon"), default="glossary")
     args = parser.parse_args(argv)
 
     from shopagent.agent.understanding.search_request import parse_search_request
@@ -58,12 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     catalog, _ = build_index(
         home, data.products, embedder, f"{args.embedder}-default-embedding", True
     )
-    parsed = [parse_search_request(q.text, **facets) for q in load_queries(QUERIES, data.products)]
+    texts = [q.text for q in load_queries(QUERIES, data.products)]
+    if args.compare == "lexicon":
+        texts = _i18n_queries()
+    parsed = [parse_search_request(text, **facets) for text in texts]
     vocab = catalog._current()[1].files.vocab
     rewritten = sum(translate(p.query, vocab) is not None for p in parsed)
     # The switched function, its real version and its "off" stand-in.
     attr, real = ("translate", translate) if args.compare == "glossary" else ("unread", unread)
     off = (lambda query, vocab: None) if args.compare == "glossary" else (lambda text, vocab: False)
+    if args.compare == "lexicon":
+        attr, real, off = _lexicon_switch(translate)
     on_name = f"with {args.compare}"
     timings: dict[str, list[float]] = {on_name: [], "without": []}
     for p in parsed:  # warm caches
@@ -77,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 catalog.search(p.query, filters=p.filters, k=10)
                 timings[name].append((time.perf_counter() - started) * 1000)
     setattr(catalog_search, attr, real)
-    print(f"{len(parsed)} English queries, {rewritten} rewritten by the glossary")
+    kind = "es/zh/en" if args.compare == "lexicon" else "English"
+    print(f"{len(parsed)} {kind} queries, {rewritten} rewritten by the glossary")
     for name, values in timings.items():
         values.sort()
         p95 = values[int(0.95 * (len(values) - 1))]
@@ -85,6 +94,33 @@ def main(argv: list[str] | None = None) -> int:
     medians = [statistics.median(v) for v in timings.values()]
     print(f"median ratio (with / without): {medians[0] / medians[1]:.3f}")
     return 0
+
+
+def _i18n_queries() -> list[str]:
+    """The cross-lingual needs in the three languages, localized as the agent does."""
+    import yaml
+    from search_relevance_languages import LANGUAGES, NEEDS
+    from shopagent.agent.understanding.localize import localize
+
+    needs = yaml.safe_load(NEEDS.read_text(encoding="utf-8"))["needs"]
+    return [localize(need[lang], lang) for lang in LANGUAGES for need in needs]
+
+
+def _lexicon_switch(translate):  # type: ignore[no-untyped-def]
+    """``translate`` with the general lexicons, and the glossaries alone."""
+    from shopagent.tools.catalog import translate as translate_module
+
+    def without(query, vocab):  # type: ignore[no-untyped-def]
+        saved = translate_module.word_lexicon, dict(translate_module.CJK_LEXICONS)
+        translate_module.word_lexicon = lambda language: None
+        translate_module.CJK_LEXICONS.clear()
+        try:
+            return translate(query, vocab)
+        finally:
+            translate_module.word_lexicon = saved[0]
+            translate_module.CJK_LEXICONS.update(saved[1])
+
+    return "translate", translate, without
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ general retail nouns, adjectives and function words, written for any general sto
 product of any store. A word the catalog itself indexes is never translated (the catalog's
 own vocabulary decides), so English queries over an English catalog and Chinese queries over
 a Chinese catalog are left exactly as they were (and cost one dictionary lookup per word).
-A third language is one more glossary file.
+Words the glossary lacks are read from the language's general lexicon (``lexicon.py``:
+CC-CEDICT for Chinese, Apertium for Spanish) when one is installed. A third language is one
+more glossary file, and a lexicon where one exists.
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
+from shopagent.tools.catalog.lexicon import chinese_match, word_lexicon
 from shopagent.tools.catalog.text import _CJK_CLASS, _fold, tokenize
 
 _CJK_RUN = re.compile(rf"[{_CJK_CLASS}A-Za-z]*[{_CJK_CLASS}]+[{_CJK_CLASS}A-Za-z]*")
+CJK_LEXICONS: dict[str, Callable[[str, int], tuple[str, str] | None]] = {
+    "zh": chinese_match,
+}
+"""General dictionaries read after a CJK glossary, for the words it lacks (``lexicon.py``)."""
+
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\S", re.UNICODE)
 
 
@@ -75,9 +83,12 @@ def _singulars(word: str) -> list[str]:
 
 
 def _translate_latin(text: str, glossary: Glossary, vocab: Container[str]) -> tuple[str, int]:
-    words = _LATIN_WORD.findall(_fold(text))
+    raw = _LATIN_WORD.findall(text.casefold())
+    words = [_fold(w) for w in raw]
     out: list[str] = []
-    hits = i = 0
+    left: dict[int, str] = {}
+    """Position in ``out`` → the shopper's word (accents kept) no glossary entry read."""
+    hits = seen = i = 0
     while i < len(words):
         for size in range(min(glossary.longest, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
@@ -88,12 +99,46 @@ def _translate_latin(text: str, glossary: Glossary, vocab: Container[str]) -> tu
             if english is not None and not _known(phrase, vocab):
                 out.append(_pick(english, vocab))
                 hits += bool(english)
+                # Evidence of the language: not a word English shares ("a", "me" are English
+                # stopwords too).
+                seen += bool(tokenize(phrase))
                 i += size
                 break
         else:
+            if len(words[i]) >= 3 and words[i].isalpha() and not _known(words[i], vocab):
+                left[len(out)] = raw[i]
             out.append(words[i])
             i += 1
+    lexicon = word_lexicon(glossary.language) if seen and left else None
+    if lexicon is not None:
+        # The glossary read some of the words: the query is in its language, and the
+        # language's general lexicon reads the rest it can.
+        found = lexicon.lookup(list(left.values()))
+        for at, word in left.items():
+            if word in found:
+                out[at] = found[word]
+                hits += 1
     return " ".join(w for w in out if w), hits
+
+
+def _cjk_match(
+    chars: str, i: int, glossary: Glossary, vocab: Container[str]
+) -> tuple[int, str] | None:
+    """The phrase read at ``chars[i]``: the glossary's longest entry, or a longer word of the
+    general lexicon (``lexicon.py``) when the glossary has none as long; a phrase the catalog
+    indexes is left to the catalog."""
+    best: tuple[int, str] | None = None
+    for size in range(min(glossary.longest, len(chars) - i), 0, -1):
+        phrase = chars[i : i + size]
+        if phrase in glossary.words and not _known(phrase, vocab):
+            best = (size, _pick(glossary.words[phrase], vocab))
+            break
+    if glossary.language in CJK_LEXICONS:
+        word = CJK_LEXICONS[glossary.language](chars, i)
+        longer = word is not None and len(word[0]) > (best[0] if best else 0)
+        if word is not None and longer and not _known(word[0], vocab):
+            best = (len(word[0]), word[1])
+    return best
 
 
 def _translate_cjk(text: str, glossary: Glossary, vocab: Container[str]) -> tuple[str, int]:
@@ -103,16 +148,15 @@ def _translate_cjk(text: str, glossary: Glossary, vocab: Container[str]) -> tupl
         nonlocal hits
         chars, out, i = _fold(match.group(0)), [], 0
         while i < len(chars):
-            for size in range(min(glossary.longest, len(chars) - i), 0, -1):
-                phrase = chars[i : i + size]
-                if phrase in glossary.words and not _known(phrase, vocab):
-                    out.append(_pick(glossary.words[phrase], vocab))
-                    hits += bool(glossary.words[phrase])
-                    i += size
-                    break
-            else:
+            found = _cjk_match(chars, i, glossary, vocab)
+            if found is None:
                 out.append(chars[i])
                 i += 1
+                continue
+            size, english = found
+            out.append(english)
+            hits += bool(english)
+            i += size
         return " " + " ".join(w for w in out if w) + " "
 
     return " ".join(_CJK_RUN.sub(run, text).split()), hits
