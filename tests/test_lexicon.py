@@ -118,3 +118,17 @@ def test_a_broken_pair_gives_no_words_and_no_error(tmp_path: Path) -> None:
     broken = ApertiumLexicon(tmp_path, "spa-eng")
     assert broken.lookup(["chubasquero"]) == {}
     assert broken.lookup(["mocasines"]) == {}  # switched off, answers at once
+
+
+def test_without_the_dictionary_package_the_glossary_alone_serves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shopagent.tools.catalog import lexicon
+
+    monkeypatch.setattr(lexicon, "CEDICT_FILE", ("no_such_package_here", "data/x.gz"))
+    lexicon.chinese.cache_clear()
+    try:
+        assert lexicon.chinese() == {}
+        assert translate("儿童遥控车", ENGLISH) == "kids 遥 控 车"
+    finally:
+        lexicon.chinese.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -43,6 +44,7 @@ async def build_context(
     from shopagent.agent.understanding.entities import order_shapes_of
     from shopagent.agent.understanding.vocabulary import vocabulary_of
     from shopagent.tools.catalog import CatalogConfig, open_catalog
+    from shopagent.tools.catalog.lexicon import warm_lexicons
     from shopagent.tools.embeddings import MULTILINGUAL_BACKEND, get_embedder, shared_embedder
     from shopagent.tools.handoff import StoreHandoffs
     from shopagent.tools.inventory import inventory_from_url
@@ -67,6 +69,8 @@ async def build_context(
     embedder = get_embedder()
     if settings.embedder == MULTILINGUAL_BACKEND:  # zh/es shoppers (issue 16)
         embedder = shared_embedder(MULTILINGUAL_BACKEND)  # router as the evals run it
+        # the dictionaries behind the search glossaries load while the service starts
+        threading.Thread(target=warm_lexicons, name="lexicons", daemon=True).start()
     chat_model = model or build_chat_model(settings.model, settings)
     # what the model can actually do (probed once per model and endpoint, cached): routing,
     # history, retries and the act mode follow it, never the backend class
