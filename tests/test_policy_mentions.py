@@ -123,3 +123,69 @@ async def test_the_policy_lookup_gets_this_stores_category(
     call = next(c for c in state["tool_calls"] if c["name"] == "lookup_return_policy")
     assert call["args"]["category"] == category
     assert call["result"]["sections"][0]["rule"]["window_days"] == window
+
+
+@pytest.fixture(scope="module")
+def zh_data():
+    from shopagent.tools.store.profiles import apply_profile
+
+    english = generate_store(
+        seed=7, n_products=200, n_customers=3, n_orders=3, today=date(2026, 11, 20)
+    )
+    return apply_profile(english, "zh")
+
+
+@pytest.fixture(scope="module")
+def zh_embed():
+    from shopagent.tools.embeddings import make_embedder
+
+    return make_embedder("use-multilingual").embed
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a general question names no category (issue 16: it got the shoes' 60 days)
+        ("退货政策是什么？", None),
+        ("你们的退货政策是怎样的？", None),
+        # the store's own name typed inside unspaced text names it
+        ("鞋靴可以退吗？", "鞋靴"),
+        ("数码电子商品有重新入库费吗？", "数码电子"),
+        # a shared character ("鞋" of "鞋子") is not the name
+        ("鞋子可以退吗？", None),
+    ],
+)
+def test_chinese_words_name_a_category_only_when_the_name_is_typed(zh_data, text, category) -> None:
+    assert policy_category_mentioned(text, _names(zh_data), None) == category
+
+
+@pytest.mark.parametrize("text", ["退货政策是什么？", "你们的退货政策是怎样的？", "怎么退款？"])
+def test_a_chinese_general_question_is_similar_to_no_category(zh_data, zh_embed, text) -> None:
+    assert policy_category_mentioned(text, _names(zh_data), zh_embed) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "category", "window", "fee"),
+    [
+        ("退货政策是什么？", None, 30, 0),
+        ("鞋子可以退吗？", "鞋靴", 60, 0),
+        ("数码电子商品可以退吗？", "数码电子", 30, 15),
+    ],
+)
+async def test_a_chinese_general_question_gets_the_general_rule(
+    zh_data, zh_embed, scripted_model, message, category, window, fee
+) -> None:
+    db = StoreDB.in_memory(zh_data)
+    context = make_context(
+        db,
+        scripted_model([]),
+        {message: "return_policy"},
+        catalog=InMemoryCatalog(zh_data.products),
+        policy=StorePolicy(zh_data.policy, zh_data.policy_docs, embed=zh_embed),
+        vocabulary=vocabulary_of(db),
+    )
+    state = await Chat(context).say(message)
+    call = next(c for c in state["tool_calls"] if c["name"] == "lookup_return_policy")
+    assert call["args"]["category"] == category
+    rule = call["result"]["sections"][0]["rule"]
+    assert (rule["window_days"], float(rule["restocking_fee_pct"])) == (window, fee)

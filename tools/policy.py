@@ -35,6 +35,16 @@ def _slug(text: str) -> str:
     return "-".join(_WORD.findall(text.casefold()))
 
 
+def document_category(document: str, categories: Sequence[str]) -> str | None:
+    """The category a policy document is about, by its file name: the name ends with the
+    category's slug ("returns-electronics" -> "Electronics"; the longest slug wins). A name
+    with no letters or digits a file name can spell ("鞋靴", "数码电子") has an empty slug and
+    names no document; a document no category names is general (the store's own rule)."""
+    named = _slug(document)
+    slugs = [(len(_slug(c)), c) for c in categories if _slug(c) and named.endswith(_slug(c))]
+    return max(slugs)[1] if slugs else None
+
+
 def split_sections(document: str, markdown: str) -> list[tuple[str, str]]:
     """(heading, text) per ``##`` section; text before the first one is the intro."""
     sections: list[tuple[str, str]] = []
@@ -59,10 +69,9 @@ class StorePolicy:
     ) -> None:
         self._rules = rules
         self._embed = embed
-        slugs = {_slug(name): name for name in rules.categories}
         self._sections: list[PolicySection] = []
         for document, markdown in sorted(docs.items()):
-            category = next((c for s, c in slugs.items() if document.endswith(s)), None)
+            category = document_category(document, list(rules.categories))
             for heading, text in split_sections(document, markdown):
                 self._sections.append(
                     PolicySection(document=document, heading=heading, text=text, category=category)

@@ -7,7 +7,9 @@ a question is about without knowing any store:
 
 1. **shared words**: a content word of the question is a word of a policy category's name or of
    a catalog category's name (mapped to its policy category as the tools map it), plurals
-   tolerated ("clothing" -> "Clothing & Boots", "my dog" -> "Dogs");
+   tolerated ("clothing" -> "Clothing & Boots", "my dog" -> "Dogs"); in a script written
+   without spaces, the name's whole word typed inside the question ("鞋靴可以退吗" -> "鞋靴",
+   never a shared character);
 2. **similarity**: otherwise the question's content phrases (runs of one to three words that are
    not policy vocabulary) are embedded with the store's embedder and compared with those names;
    the best policy category wins when its similarity clears ``threshold`` and beats every other
@@ -37,6 +39,12 @@ _STOP = frozenset(
     " even already about any anything some something get got have has had not no yes please"
     " thanks thank hi hello".split()
 )
+_UNSPACED = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"  # Thai, Lao, Myanmar, Khmer
+)
+"""Scripts written without spaces between words: "鞋靴可以退吗" is one run of word
+characters, so a name's word there is found where it is typed, whole, inside the text."""
 THRESHOLD = 0.5
 MARGIN = 0.05
 
@@ -90,11 +98,16 @@ class PolicyNames:
 
     def by_words(self, text: str) -> str | None:
         """The policy category whose names share the most content words with ``text``; None
-        when none does or two tie."""
+        when none does or two tie. A word of a script written without spaces counts when the
+        whole word is typed in ``text`` ("鞋靴" in "鞋靴可以退吗"; a shared character, "鞋"
+        of "鞋子", is not the name)."""
         asked = {w for w in _words(text) if w not in self.generic}
+        typed = text.casefold()
         scores: dict[str, int] = {}
         for name, policy in self.names.items():
-            shared = len(asked & set(_words(name)))
+            words = set(_words(name))
+            unspaced = {w for w in words - asked if _UNSPACED.search(w) and w in typed}
+            shared = len(asked & words) + len(unspaced)
             scores[policy] = max(scores.get(policy, 0), shared)
         return _unique_best(scores, 0.5)
 
