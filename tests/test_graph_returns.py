@@ -64,3 +64,25 @@ async def test_another_customers_order_is_not_found(db, scripted_model) -> None:
     state = await chat.say(BOTH)
     assert state["interrupts"] == [] and db.actions_of("C2") == [] and db.actions_of("C1") == []
     assert "Kettle" not in state["answer"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "return one of the jackets from order SA-100007",
+        "I want to return the jacket from order SA-100007",
+    ],
+)
+async def test_identical_units_are_not_a_question(db, scripted_model, text) -> None:
+    """Two units of one SKU are interchangeable: one of them is returned without asking
+    "which one" between two identical lines."""
+    chat = signed_in_chat(
+        db, "ada@example.com", scripted_model([]), {text: "return_request"}, clock=lambda: NOW
+    )
+    state = await chat.say(text)
+    (proposal,) = state["interrupts"]
+    assert proposal["sku"] == "J-500-M" and proposal["quantity"] == 1
+    assert proposal["refund_amount"] == "89.99"
+    state = await chat.say("yes")
+    (row,) = db.returns_of("C1", "SA-100007")
+    assert row["sku"] == "J-500-M" and row["quantity"] == 1

@@ -159,7 +159,9 @@ async def return_request(turn: Turn) -> None:
             if w
         )
         picked = best_lines(said, candidates)
-        if len(picked) != 1:
+        # units of one SKU are interchangeable: "the jacket" of two identical jackets is
+        # either of them, never a question
+        if len({line.key for line in picked}) != 1:
             tied = {line.key for line in picked or candidates}
             turn.focus = [
                 _line_focus(
