@@ -69,6 +69,35 @@ def test_the_condition_is_not_part_of_the_product_name() -> None:
     assert without_condition("Rain Jacket money back", text) == "Rain Jacket money back"
 
 
+def test_the_rules_own_terms_name_no_product() -> None:
+    from shopagent.agent.understanding.action_slots import without_policy_terms
+
+    assert without_policy_terms("final sale") == ""
+    assert without_policy_terms("Final-Sale items store credit") == "items"
+    assert without_policy_terms("Clearance Phone Case") == "Clearance Phone Case"
+    assert without_policy_terms("restocking fee gadgets") == "gadgets"
+
+
+async def test_a_final_sale_question_gets_the_rule_not_a_tagged_product(scripted_model) -> None:
+    """"Can I return final sale items?" asks the final-sale rule: the products whose tags or
+    descriptions say "final sale" are not what it is about (their category's window is not
+    the answer)."""
+    from factories_profiles import NOW, profile_store
+    from graph_common import signed_in_chat
+    from shopagent.tools.store.db import StoreDB
+
+    text = "Can I return final sale items?"
+    db = StoreDB.in_memory(profile_store())
+    chat = signed_in_chat(
+        db, "ada@example.com", scripted_model([]), {text: "return_policy"}, clock=lambda: NOW
+    )
+    state = await chat.say(text)
+    assert not any(c["name"] == "search_products" for c in state["tool_calls"])
+    (policy,) = [c for c in state["tool_calls"] if c["name"] == "lookup_return_policy"]
+    assert policy["args"]["category"] is None
+    assert "final sale" in state["answer"]
+
+
 async def test_a_named_product_of_a_known_type_gets_its_own_flags(scripted_model) -> None:
     """The store's vocabulary knows "phone case" is an Electronics type; the named product is
     final sale, which the type's category rule does not say."""

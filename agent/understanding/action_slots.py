@@ -154,6 +154,14 @@ def without_condition(query: str, text: str) -> str:
     return " ".join(w for w in query.split() if w.casefold() not in tail)
 
 
+def without_policy_terms(query: str) -> str:
+    """``query`` without the return rule's own terms ("final sale", "store credit"): what is
+    left names the product or category a policy question is about, if anything."""
+    terms = sorted(_data()["policy_terms"], key=len, reverse=True)
+    pattern = r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b"
+    return " ".join(re.sub(pattern, " ", query, flags=re.IGNORECASE).split())
+
+
 def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str) -> str:
     """An item change of a delivered order is an exchange (no address or payment named)."""
     if extract_address(text) is not None or extract_payment(text) is not None:

@@ -14,7 +14,7 @@ from shopagent.agent.graph.handlers.search import (
 )
 from shopagent.agent.graph.handlers.turn import Turn, user_text
 from shopagent.agent.graph.state import FocusItem, last_assistant_text
-from shopagent.agent.understanding.action_slots import without_condition
+from shopagent.agent.understanding.action_slots import without_condition, without_policy_terms
 from shopagent.agent.understanding.clarification import choose_question
 from shopagent.agent.understanding.policy_mentions import policy_category_mentioned, policy_names
 from shopagent.agent.understanding.slots import Slots
@@ -218,10 +218,11 @@ async def return_policy(turn: Turn) -> None:
     targets = list(turn.state.get("targets", []))
     vocab = turn.ctx.vocabulary
     category = targets[0]["category"] if targets else _category_in(turn, similar=False)
-    if turn.slots.query:  # "...if it doesn't fit?": the condition names no product
-        query = without_condition(turn.slots.query, question)
-        turn.slots = turn.slots.model_copy(update={"query": query})
-    kind = vocab.product_type(turn.slots.query) if vocab is not None else None
+    if turn.slots.query:  # "...if it doesn't fit?": the condition names no product, nor
+        # do the rule's own terms ("final sale items")
+        query = without_policy_terms(without_condition(turn.slots.query, question))
+        turn.slots = turn.slots.model_copy(update={"query": query or None})
+    kind = vocab.product_type(turn.slots.query or "") if vocab is not None else None
     one = vocab.kinds(kind) if vocab is not None else 0
     searched = category is None and not targets and _names_a_product(turn.slots.query, kind, one)
     if searched:  # "the Stonewater Woven Storage Basket": that product's own category and flags
