@@ -79,7 +79,7 @@ def test_the_rules_own_terms_name_no_product() -> None:
 
 
 async def test_a_final_sale_question_gets_the_rule_not_a_tagged_product(scripted_model) -> None:
-    """"Can I return final sale items?" asks the final-sale rule: the products whose tags or
+    """ "Can I return final sale items?" asks the final-sale rule: the products whose tags or
     descriptions say "final sale" are not what it is about (their category's window is not
     the answer)."""
     from factories_profiles import NOW, profile_store
