@@ -171,26 +171,22 @@ def exchange_if_delivered(orders: Any, customer_id: str, number: str, text: str)
     return "exchange_request" if delivered else "modify_order"
 
 
-def _asks_return(text: str) -> bool:
-    lowered = text.casefold()
-    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["return_words"])
-
-
 def _says(text: str, words: str) -> bool:
+    """Whether ``text`` says one of the ``words`` list of actions.yaml, as whole words."""
     lowered = text.casefold()
     return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()[words])
 
 
+def _asks_return(text: str) -> bool:
+    return _says(text, "return_words")
+
+
 def _asks_rule(text: str) -> bool:
-    lowered = text.casefold()
-    if asks_return_rule(text):
-        return True
-    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in _data()["rule_words"])
+    return asks_return_rule(text) or _says(text, "rule_words")
 
 
 def _asks_change(text: str) -> bool:
     lowered = text.casefold()
-    data = _data()
-    if any(w in lowered for w in data["cancel_words"]):
+    if any(w in lowered for w in _data()["cancel_words"]):
         return False
-    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in data["change_words"])
+    return _says(text, "change_words")
