@@ -52,6 +52,42 @@ def test_comparison_names_the_cheaper_with_both_prices() -> None:
     assert "$34.99" in text
 
 
+def _mug_details(mug: dict, highlights: str, material: str) -> dict:
+    return {
+        **{k: mug[k] for k in ("product_id", "name", "brand", "category")},
+        "description": f"A travel mug. Highlights: {highlights}.",
+        "attributes": {"color": "Black", "material": material},
+        "variants": [{"sku": mug["sku"], "color": "Black"}],
+        "final_sale": False,
+    }
+
+
+def test_which_is_better_adds_what_sets_each_apart() -> None:
+    """"Which is better?" compares more than price: each product's own features, the most
+    relevant to the need first, never one both share (both are black)."""
+    a = _mug_details(MUG_A, "leak-proof lid, one-hand opening and car cup holder fit", "steel")
+    b = _mug_details(MUG_B, "ceramic lining and a 16 oz capacity", "ceramic-lined steel")
+    calls = [
+        search(MUG_A, MUG_B),
+        quotes(("M-1", "34.99", 3), ("M-2", "31.99", 5)),
+        details(a),
+        details(b),
+    ]
+    plan = plan_of("compare", "Which of these two is better?", calls, need="a mug for my car")
+    comparison, first, second = plan.claims
+    assert comparison.kind == "comparison" and comparison.cheaper.name == MUG_B["name"]
+    assert first.kind == second.kind == "features"
+    assert {first.product.name, second.product.name} == {MUG_A["name"], MUG_B["name"]}
+    mine = first if first.product.name == MUG_A["name"] else second
+    assert mine.features[0] == "car cup holder fit"  # the need first
+    assert all("Black" not in f for c in (first, second) for f in c.features)
+    text = realise(plan)
+    assert "$31.99" in text and "car cup holder fit" in text and "ceramic lining" in text
+    # a price question stays a price answer
+    (only,) = plan_of("compare", "which is cheaper?", calls).claims
+    assert only.cheaper.name == MUG_B["name"]
+
+
 def test_yes_no_attribute_from_a_listing_sentence() -> None:
     calls = [search(BASKET), details(BASKET_DETAILS)]
     plan = plan_of("product_question", "is the Saltmarsh air fryer basket dishwasher safe?", calls)
