@@ -63,7 +63,7 @@ def _mug_details(mug: dict, highlights: str, material: str) -> dict:
 
 
 def test_which_is_better_adds_what_sets_each_apart() -> None:
-    """"Which is better?" compares more than price: each product's own features, the most
+    """ "Which is better?" compares more than price: each product's own features, the most
     relevant to the need first, never one both share (both are black)."""
     a = _mug_details(MUG_A, "leak-proof lid, one-hand opening and car cup holder fit", "steel")
     b = _mug_details(MUG_B, "ceramic lining and a 16 oz capacity", "ceramic-lined steel")
