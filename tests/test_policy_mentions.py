@@ -175,6 +175,25 @@ def test_a_chinese_general_question_is_similar_to_no_category(zh_data, zh_embed,
 async def test_a_chinese_general_question_gets_the_general_rule(
     zh_data, zh_embed, scripted_model, message, category, window, fee
 ) -> None:
+    await _asks_the_rule(zh_data, zh_embed, scripted_model, message, category, window, fee)
+
+
+@pytest.mark.parametrize(
+    ("message", "category", "window", "fee"),
+    [
+        # issue 16: "耳机" got the general rule; headphones are 影音设备 on this store
+        ("耳机可以退货吗？", "影音设备", 30, 10),
+        ("儿童耳机可以退吗？", "影音设备", 30, 10),
+        ("跑鞋可以退货吗？", "鞋靴", 60, 0),
+    ],
+)
+async def test_a_chinese_product_type_gets_its_categorys_rule(
+    zh_data, zh_embed, scripted_model, message, category, window, fee
+) -> None:
+    await _asks_the_rule(zh_data, zh_embed, scripted_model, message, category, window, fee)
+
+
+async def _asks_the_rule(zh_data, zh_embed, scripted_model, message, category, window, fee):
     db = StoreDB.in_memory(zh_data)
     context = make_context(
         db,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from shopagent.agent.understanding.vocabulary import singular
+from shopagent.agent.understanding.vocabulary import UNSPACED, singular
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -39,10 +39,7 @@ _STOP = frozenset(
     " even already about any anything some something get got have has had not no yes please"
     " thanks thank hi hello".split()
 )
-_UNSPACED = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"  # Thai, Lao, Myanmar, Khmer
-)
+_UNSPACED = UNSPACED
 """Scripts written without spaces between words: "鞋靴可以退吗" is one run of word
 characters, so a name's word there is found where it is typed, whole, inside the text."""
 THRESHOLD = 0.5

@@ -10,7 +10,10 @@ never hard-coded for one store:
   travel mug" for "Nomad 16 oz Insulated Travel Mug", not "final sale"), and every shorter
   tail of those ("travel mug", "mug"), plus the endings of the names ("gooseneck kettle" and
   "kettle" in "Brewster Gooseneck Kettle", brand words left out); each type knows the
-  categories it occurs in;
+  categories it occurs in; in a script written without spaces (Chinese, Japanese, Thai), a
+  type is found where it is typed inside the question ("降噪耳机" in "降噪耳机可以退吗"),
+  longest first, and so is a **head** several of the store's types end in ("耳机" of
+  "降噪耳机" and "真无线耳机"), which stands for all their products;
 * **protected phrases** are runs of two to four words of product names and types that hold a
   colour, size or price word or a number ("Hand Cream", "Max 2", "Pro 15"): linked to the
   catalog before the slot patterns run, they are never read as prices or colours;
@@ -40,6 +43,14 @@ _PLACEHOLDER = "zqprot{}zq"
 _MAX_RUN = 4
 _NOT_ASKED = frozenset({"id", "name", "variants", "tags", "attributes", "description"})
 _UNCHANGED = frozenset("series species news plus gas lens bus dress glass chess".split())
+UNSPACED = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, CJK ideographs
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"  # Thai, Lao, Myanmar, Khmer
+)
+"""Scripts written without spaces between words: "降噪耳机可以退吗" is one run of word
+characters, so a product type there is found where it is typed inside the text."""
+_UNSPACED_RUN = re.compile(f"{UNSPACED.pattern}+$")
+_MIN_HEAD = 2  # characters of the shortest head: "机" (of "耳机", "咖啡机") names no type
 
 
 def _words(text: str) -> list[str]:
@@ -73,6 +84,9 @@ class StoreVocabulary:
     facets: dict[str, list[str]] = field(default_factory=dict)
     types: dict[str, Counter[str]] = field(default_factory=dict)
     """Product-type phrase (singular words) -> how many products of each category have it."""
+    heads: dict[str, Counter[str]] = field(default_factory=dict)
+    """Unspaced scripts: a type or a head several types end in ("耳机" of "降噪耳机") -> how
+    many products of each category have a type ending in it (:func:`_unspaced_heads`)."""
     protected: frozenset[str] = frozenset()
     """Lowercase runs of name/type words that must stay product words."""
     policy_categories: dict[str, str] = field(default_factory=dict)
@@ -91,8 +105,11 @@ class StoreVocabulary:
         types: dict[str, Counter[str]] = {}
         tails: dict[str, Counter[str]] = {}
         protected: set[str] = set()
+        owned: list[tuple[str, set[str]]] = []  # each product's category and type phrases
         for product in products:
             name_key = _key(_words(product.name))
+            own: set[str] = set()
+            owned.append((product.category, own))
             for tag in product.tags:
                 words = _words(tag)
                 if not words:
@@ -105,10 +122,12 @@ class StoreVocabulary:
                     if head in _STOP or len(head) < 3 or not head.replace("-", "").isalpha():
                         continue
                     types.setdefault(tail, Counter())[product.category] += 1
+                    own.add(tail)
             for phrase in (product.name, *product.tags):
                 protected.update(_risky_runs(_words(phrase), risky))
             for tail in _name_tails(product.name, product.brand):
                 tails.setdefault(tail, Counter())[product.category] += 1
+                own.add(tail)
         for tail, counts in tails.items():  # what the names end in ("gooseneck kettle")
             types.setdefault(tail, counts)
         facets = catalog_facets(products)
@@ -119,6 +138,7 @@ class StoreVocabulary:
         vocab = cls(
             facets=facets,
             types=types,
+            heads=_unspaced_heads(owned, types),
             protected=frozenset(protected),
             marks=ProductMarks.of(products, generic, singular),
         )
@@ -162,7 +182,10 @@ class StoreVocabulary:
         return "".join(out), restore
 
     def product_type(self, text: str) -> str | None:
-        """The longest product type named in ``text`` (singular words), else None."""
+        """The longest product type named in ``text`` (singular words), else None. In a
+        script written without spaces, the longest type or head typed inside the text."""
+        if UNSPACED.search(text) and (typed := self._typed_type(text)):
+            return typed
         words = [singular(w) for w in _words(text)]
         for size in range(min(len(words), 5), 0, -1):
             for start in range(len(words) - size + 1):
@@ -171,13 +194,30 @@ class StoreVocabulary:
                     return phrase
         return None
 
+    @cached_property
+    def _unspaced_types(self) -> list[tuple[str, re.Pattern[str]]]:
+        """Types and heads with a character of an unspaced script, longest first (a type
+        before a head), each with the pattern that finds it typed inside a text."""
+        found = [t for t in self.types if UNSPACED.search(t)]
+        found += [h for h in self.heads if h not in self.types]
+        found.sort(key=lambda t: len(_compact(t)), reverse=True)  # stable: types first
+        return [(t, _typed_pattern(t)) for t in found]
+
+    def _typed_type(self, text: str) -> str | None:
+        typed = _compact(text.casefold())
+        return next((t for t, pattern in self._unspaced_types if pattern.search(typed)), None)
+
+    def _counts(self, product_type: str | None) -> Counter[str] | None:
+        key = product_type or ""
+        return self.heads.get(key) or self.types.get(key)
+
     def kinds(self, product_type: str | None) -> int:
         """How many products are of that type."""
-        return sum(self.types.get(product_type or "", {}).values())
+        return sum((self._counts(product_type) or {}).values())
 
     def type_category(self, product_type: str | None, *, share: float = 0.8) -> str | None:
         """The product category (nearly) all products of that type are in, else None."""
-        counts = self.types.get(product_type or "")
+        counts = self._counts(product_type)
         if not counts:
             return None
         category, n = counts.most_common(1)[0]
@@ -240,6 +280,58 @@ def _name_tails(name: str, brand: str) -> list[str]:
             break
         tails.append(_key(run))
     return tails
+
+
+_EDGE_SPACE = re.compile(f"(?<={UNSPACED.pattern})\\s+|\\s+(?={UNSPACED.pattern})")
+
+
+def _compact(text: str) -> str:
+    """``text`` without the spaces that touch an unspaced script ("usb-c 扩展坞" ->
+    "usb-c扩展坞"): the shopper's spacing there, or the localizer's, is no word boundary."""
+    return _EDGE_SPACE.sub("", text)
+
+
+def _typed_pattern(phrase: str) -> re.Pattern[str]:
+    """Finds ``phrase`` typed anywhere in compacted text; a Latin end of it ("ii 回音壁")
+    must still be a whole word."""
+    body = re.escape(_compact(phrase))
+    before = "" if UNSPACED.match(phrase) else r"(?<![^\W_])"
+    after = "" if UNSPACED.match(phrase[-1:]) else r"(?![^\W_])"
+    return re.compile(f"{before}{body}{after}")
+
+
+def ends_in_type(text: str, product_type: str) -> bool:
+    """Whether a word of ``text`` (a product's name or tag) ends in ``product_type`` written
+    in an unspaced script: "真无线耳机" is of the type "耳机", "耳机套" is not."""
+    pattern = _typed_pattern(product_type).pattern
+    return re.search(f"{pattern}(?!{UNSPACED.pattern})", _compact(text.casefold())) is not None
+
+
+def _unspaced_heads(
+    owned: list[tuple[str, set[str]]], types: dict[str, Counter[str]]
+) -> dict[str, Counter[str]]:
+    """Heads of the types written in an unspaced script: a final run of at least
+    ``_MIN_HEAD`` such characters that is a type itself, that two or more longer types end in
+    ("耳机" of "降噪耳机" and "儿童耳机"), or that ends a type after Latin letters ("扩展坞" of
+    "usb-c扩展坞"); each counts the products having a type that ends in it, once a product."""
+    longer: dict[str, set[str]] = {}  # candidate head -> the longer unspaced runs ending in it
+    words: set[str] = set()  # unspaced runs that are a word: a type, or after Latin letters
+    for phrase in types:
+        run = _UNSPACED_RUN.search(phrase)
+        if run is None:
+            continue
+        tail = run.group(0)
+        words.add(tail)
+        for start in range(1, len(tail) - _MIN_HEAD + 1):
+            longer.setdefault(tail[start:], set()).add(tail)
+    heads: dict[str, Counter[str]] = {}
+    for head in {*longer, *words}:
+        if len(head) < _MIN_HEAD or (head not in words and len(longer[head]) < 2):
+            continue
+        for category, own in owned:
+            if any(_UNSPACED_RUN.search(p) and p.endswith(head) for p in own):
+                heads.setdefault(head, Counter())[category] += 1
+    return heads
 
 
 def _risky_words() -> frozenset[str]:

@@ -25,7 +25,7 @@ from shopagent.agent.understanding.refinement import (
     wants_more,
 )
 from shopagent.agent.understanding.search_request import RequestFilters, SearchRequest
-from shopagent.agent.understanding.vocabulary import singular
+from shopagent.agent.understanding.vocabulary import UNSPACED, ends_in_type, singular
 from shopagent.tools import functions as fn
 from shopagent.tools.results import ProductHit, SearchResult
 
@@ -121,6 +121,8 @@ def _is_type(turn: Turn, hit: ProductHit, product_type: str) -> bool:
 
 
 def _contains(text: str, phrase: str) -> bool:
+    if UNSPACED.search(phrase):  # "耳机": a word of the text ends in it ("真无线耳机")
+        return ends_in_type(text, phrase)
     words = [singular(w) for w in re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text.casefold())]
     return f" {phrase} " in f" {' '.join(words)} "
 
