@@ -47,3 +47,23 @@ def signed_in_chat(db: StoreDB, email: str, model, router, *, clock) -> Chat:
 
     customer = StoreOrders(db).customer_by_email(email)
     return Chat(make_context(db, model, router, authenticated=customer, clock=clock))
+
+
+def store_chat(data, model, router: dict[str, str], *, embed=None) -> Chat:
+    """A thread over a whole generated store in memory: its catalog, policy (similarity with
+    ``embed`` when given) and vocabulary, as the service builds them."""
+    from factories import make_context
+    from shopagent.agent.understanding.vocabulary import vocabulary_of
+    from shopagent.tools.catalog import InMemoryCatalog
+    from shopagent.tools.policy import StorePolicy
+
+    db = StoreDB.in_memory(data)
+    context = make_context(
+        db,
+        model,
+        router,
+        catalog=InMemoryCatalog(data.products),
+        policy=StorePolicy(data.policy, data.policy_docs, embed=embed),
+        vocabulary=vocabulary_of(db),
+    )
+    return Chat(context)

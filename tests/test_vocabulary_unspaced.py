@@ -9,12 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from factories import make_context
-from graph_common import Chat
-from shopagent.agent.understanding.vocabulary import StoreVocabulary, vocabulary_of
-from shopagent.tools.catalog import InMemoryCatalog
-from shopagent.tools.policy import StorePolicy
-from shopagent.tools.store.db import StoreDB
+from graph_common import store_chat
+from shopagent.agent.understanding.vocabulary import StoreVocabulary
 from shopagent.tools.store.generate import generate_store
 from shopagent.tools.store.profiles import apply_profile
 from shopagent.tools.store.schema import Product, Variant
@@ -123,16 +119,7 @@ async def test_a_chinese_search_for_a_head_keeps_the_products_of_that_type(
     """The head "耳机" names the type its products' types end in ("真无线耳机", "儿童耳机"): the
     search keeps those, and finds them in their names written without spaces."""
     message = "耳机"
-    db = StoreDB.in_memory(zh_data)
-    context = make_context(
-        db,
-        scripted_model([]),
-        {message: "product_search"},
-        catalog=InMemoryCatalog(zh_data.products),
-        policy=StorePolicy(zh_data.policy, zh_data.policy_docs),
-        vocabulary=vocabulary_of(db),
-    )
-    state = await Chat(context).say(message)
+    state = await store_chat(zh_data, scripted_model([]), {message: "product_search"}).say(message)
     search = next(c for c in state["tool_calls"] if c["name"] == "search_products")
     assert search["args"]["product_type"] == "耳机"
     names = [h["name"] for h in search["result"]["hits"]]
