@@ -39,9 +39,6 @@ _STOP = frozenset(
     " even already about any anything some something get got have has had not no yes please"
     " thanks thank hi hello".split()
 )
-_UNSPACED = UNSPACED
-"""Scripts written without spaces between words: "鞋靴可以退吗" is one run of word
-characters, so a name's word there is found where it is typed, whole, inside the text."""
 THRESHOLD = 0.5
 MARGIN = 0.05
 
@@ -103,7 +100,7 @@ class PolicyNames:
         scores: dict[str, int] = {}
         for name, policy in self.names.items():
             words = set(_words(name))
-            unspaced = {w for w in words - asked if _UNSPACED.search(w) and w in typed}
+            unspaced = {w for w in words - asked if UNSPACED.search(w) and w in typed}
             shared = len(asked & words) + len(unspaced)
             scores[policy] = max(scores.get(policy, 0), shared)
         return _unique_best(scores, 0.5)
