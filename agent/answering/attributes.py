@@ -161,3 +161,19 @@ def features(
     chosen = [c[2] for _, c in ranked[:limit]]
     keys = list(details.get("attributes", {}))
     return Features(product=product, features=chosen, need=need, attributes=keys)
+
+
+def compared_features(
+    details: dict[str, dict[str, Any]], refs: list[ProductRef], need: str
+) -> list[Features]:
+    """Two features of each compared product (``details`` by product id), the most relevant
+    to the shopper's need; a feature both share ("color: Black") sets neither apart and is
+    left out, unless the product has nothing else."""
+    found = [features(details[r.product_id], r, need, 4) for r in refs if r.product_id in details]
+    shared = set.intersection(*(set(f.features) for f in found)) if len(found) > 1 else set()
+    return [
+        c.model_copy(
+            update={"features": ([f for f in c.features if f not in shared] or c.features)[:2]}
+        )
+        for c in found
+    ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from shopagent.agent.answering.attributes import answer_attribute, features
+from shopagent.agent.answering.attributes import answer_attribute, compared_features, features
 from shopagent.agent.answering.claims import (
     Claim,
     Comparison,
@@ -137,20 +137,6 @@ def _asks_price_only(question: str) -> bool:
     )
 
 
-def _compared_features(facts: Facts, refs: list[ProductRef], need: str) -> list[Claim]:
-    """Two features of each compared product, the most relevant to the shopper's need; a
-    feature both share ("color: Black") sets neither apart and is left out."""
-    details = {d["product_id"]: d for d in facts.details}
-    found = [features(details[r.product_id], r, need, 4) for r in refs if r.product_id in details]
-    shared = set.intersection(*(set(f.features) for f in found)) if len(found) > 1 else set()
-    return [  # a product with nothing of its own keeps its features, shared or not
-        c.model_copy(
-            update={"features": ([f for f in c.features if f not in shared] or c.features)[:2]}
-        )
-        for c in found
-    ]
-
-
 def _explains(question: str) -> bool:
     return bool(matcher("explain_cues").search(question))
 
@@ -183,7 +169,8 @@ def build_plan(
             a, b = sorted(quoted[:2], key=lambda r: r.price or 0)
             claims.append(Comparison(cheaper=a, dearer=b, same_price=a.price == b.price))
             if not _asks_price_only(question):  # "which is better?": what sets each apart
-                claims += _compared_features(facts, quoted[:2], need or question)
+                details = {d["product_id"]: d for d in facts.details}
+                claims += compared_features(details, quoted[:2], need or question)
         elif intent == "product_question":
             claims += _product_question(question, facts, refs, slots, need)
             if slots.get("color") or slots.get("size") or slots.get("variant"):
